@@ -1,0 +1,18 @@
+//! The first stage of the pipeline: polling the platform's message analytics.
+//!
+//! [`AnalyticsClient`] turns an HTTP exchange into a typed [`Snapshot`] or a classified
+//! [`PollError`]; [`simulator`] serves the same endpoint on loopback for `botwatch demo`.
+//! Nothing here knows about rules or alerts.
+
+mod bot;
+mod client;
+mod error;
+mod platform;
+pub mod simulator;
+mod snapshot;
+
+pub use bot::Bot;
+pub use client::{decode, AnalyticsClient, ClientSettings};
+pub use error::PollError;
+pub use platform::Platform;
+pub use snapshot::{PlatformView, Snapshot};

@@ -1,0 +1,221 @@
+//! A loopback simulator of the analytics API, for `botwatch demo` and the test suite.
+//!
+//! Each simulated bot follows a [`Timeline`]: its n-th request gets the n-th [`Step`] (the last
+//! step repeats), so a scenario plays the same way whatever the poll timing. Steps are either
+//! a snapshot or a fault (an HTTP status, a slow answer, a body that is not JSON…), which is what
+//! both the demo and the fault tests need. Credentials are checked like the real API would.
+
+mod scenario;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use serde::Deserialize;
+
+use super::Snapshot;
+pub use scenario::{demo_bots, demo_timelines};
+
+/// What the simulator answers to one request.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// `200` with `success: true` and these figures.
+    Respond(Snapshot),
+    /// `200` with `success: false` and this message.
+    Reject(String),
+    /// This HTTP status with a short text body.
+    Status(u16),
+    /// `200` with this exact body (for bodies that are not the schema).
+    RawBody(String),
+    /// Wait, then answer as the inner step.
+    Delay(Duration, Box<Step>),
+}
+
+/// The scripted answers for one bot.
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    /// The bearer token the bot must send.
+    pub token: String,
+    /// The secret the bot must send in the body.
+    pub secret: String,
+    /// The answers, in request order; the last one repeats.
+    pub steps: Vec<Step>,
+}
+
+/// A request the simulator received, for tests to inspect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedRequest {
+    /// The `botId` query parameter.
+    pub bot_id: String,
+    /// Whether token and secret matched the bot's timeline.
+    pub authorized: bool,
+}
+
+#[derive(Default)]
+struct SimState {
+    timelines: HashMap<String, Timeline>,
+    served: HashMap<String, usize>,
+    received: Vec<ReceivedRequest>,
+}
+
+/// A running simulator. Dropping it does not stop the server; call [`Simulator::shutdown`].
+pub struct Simulator {
+    addr: SocketAddr,
+    state: Arc<Mutex<SimState>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Simulator {
+    /// Starts a simulator on `127.0.0.1` on a free port, serving these timelines by bot id.
+    pub async fn start(timelines: HashMap<String, Timeline>) -> std::io::Result<Simulator> {
+        let state = Arc::new(Mutex::new(SimState {
+            timelines,
+            ..SimState::default()
+        }));
+        let app = Router::new()
+            .route("/openapi/message/analysis", post(answer))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let server = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(error) = server.await {
+                tracing::error!(%error, "analytics simulator stopped");
+            }
+        });
+        Ok(Simulator {
+            addr,
+            state,
+            stop: Some(stop),
+        })
+    }
+
+    /// The base URL to configure as `analytics.base_url`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    /// Every request received so far, in order.
+    pub fn received(&self) -> Vec<ReceivedRequest> {
+        self.lock().received.clone()
+    }
+
+    /// How many requests for this bot have been answered from its timeline.
+    pub fn served(&self, bot_id: &str) -> usize {
+        self.lock().served.get(bot_id).copied().unwrap_or(0)
+    }
+
+    /// Replaces the remaining steps of a bot's timeline (its request count starts again at 0).
+    pub fn set_steps(&self, bot_id: &str, steps: Vec<Step>) {
+        let mut state = self.lock();
+        if let Some(timeline) = state.timelines.get_mut(bot_id) {
+            timeline.steps = steps;
+        }
+        state.served.insert(bot_id.to_owned(), 0);
+    }
+
+    /// Stops the server.
+    pub fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SimState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[derive(Deserialize)]
+struct BotQuery {
+    #[serde(rename = "botId")]
+    bot_id: String,
+}
+
+#[derive(Deserialize)]
+struct SecretBody {
+    secret: Option<String>,
+}
+
+async fn answer(
+    State(state): State<Arc<Mutex<SimState>>>,
+    Query(query): Query<BotQuery>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let step = {
+        let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+        let step = next_step(&mut state, &query.bot_id, &headers, &body);
+        state.received.push(ReceivedRequest {
+            bot_id: query.bot_id.clone(),
+            authorized: step.is_some(),
+        });
+        step
+    };
+    match step {
+        Some(step) => play(step).await,
+        None => (StatusCode::UNAUTHORIZED, "invalid token or secret").into_response(),
+    }
+}
+
+/// The step due for this request, or `None` when the credentials do not match.
+fn next_step(state: &mut SimState, bot_id: &str, headers: &HeaderMap, body: &[u8]) -> Option<Step> {
+    let timeline = state.timelines.get(bot_id)?;
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let secret = serde_json::from_slice::<SecretBody>(body).ok()?.secret;
+    if bearer != Some(timeline.token.as_str()) || secret.as_deref() != Some(&timeline.secret) {
+        return None;
+    }
+    let served = state.served.entry(bot_id.to_owned()).or_insert(0);
+    let index = (*served).min(timeline.steps.len().saturating_sub(1));
+    *served += 1;
+    timeline.steps.get(index).cloned()
+}
+
+async fn play(mut step: Step) -> Response {
+    // Bounded: each Delay unwraps one level of a finite, owned structure.
+    loop {
+        return match step {
+            Step::Delay(wait, inner) => {
+                tokio::time::sleep(wait).await;
+                step = *inner;
+                continue;
+            }
+            Step::Respond(snapshot) => {
+                let mut json = serde_json::to_value(&snapshot).unwrap_or_default();
+                if let Some(object) = json.as_object_mut() {
+                    object.insert("success".into(), true.into());
+                    object.insert(
+                        "message".into(),
+                        "Get Messages Analysis Successfully".into(),
+                    );
+                }
+                axum::Json(json).into_response()
+            }
+            Step::Reject(message) => {
+                axum::Json(serde_json::json!({"success": false, "message": message}))
+                    .into_response()
+            }
+            Step::Status(code) => {
+                let status =
+                    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                (status, format!("simulated HTTP {code}")).into_response()
+            }
+            Step::RawBody(body) => ([("content-type", "application/json")], body).into_response(),
+        };
+    }
+}

@@ -1,0 +1,25 @@
+//! botwatch polls chatbot message analytics, evaluates alert rules and notifies people.
+//!
+//! The modules follow the data:
+//!
+//! - [`analytics`] polls the platform and yields typed [`analytics::Snapshot`]s (or classified
+//!   poll errors), and simulates the platform for the demo and the tests;
+//! - [`rules`] loads `rules.yaml`, validates and compiles every rule, and evaluates a rule on a
+//!   snapshot into a condition (active, inactive or unknown);
+//! - [`alerts`] runs each alert instance's lifecycle (pending, firing, resolved, reminders) and
+//!   emits alert events;
+//! - [`store`] keeps alert state, the last snapshot per bot, snapshot history and the outbox
+//!   durable in SQLite;
+//! - [`notify`] delivers alert events from the outbox to a notifier (the console today);
+//! - [`scheduler`] runs one poll loop per bot and wires the stages together;
+//! - [`config`] reads the service's configuration; [`cli`] is the command line.
+
+pub mod alerts;
+pub mod analytics;
+pub mod cli;
+pub mod config;
+pub mod notify;
+pub mod rules;
+pub mod scheduler;
+pub mod shutdown;
+pub mod store;

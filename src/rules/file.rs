@@ -1,0 +1,173 @@
+//! Loading `rules.yaml`: YAML structure, then every rule on its own, then compilation.
+//!
+//! Nothing runs until the whole file is clean, and every problem is reported in one go, each
+//! as `FILE:LINE:COL: rule NAME: message` with a hint.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::time::Duration;
+
+use super::diagnostic::{did_you_mean, Diagnostics, Position, Report};
+use super::draft::{read_defaults, read_rule};
+use super::rule::Rule;
+use super::source::{position_of, RawFile};
+
+/// Largest rules file accepted.
+pub const MAX_RULES_FILE_BYTES: usize = 1024 * 1024;
+
+/// Settings a `defaults:` block gives every rule that does not set them itself.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Defaults {
+    pub pending_for: Option<Duration>,
+    pub keep_firing_for: Option<Duration>,
+    pub repeat_every: Option<Duration>,
+    pub severity: Option<super::Severity>,
+    pub labels: BTreeMap<String, String>,
+    pub bots: Option<Vec<String>>,
+}
+
+/// Every rule of a rules file, compiled.
+#[derive(Debug)]
+pub struct RuleSet {
+    /// The rules, in file order.
+    pub rules: Vec<Rule>,
+}
+
+/// Why a rules file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read the rules file {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file has mistakes; all of them are listed.
+    #[error("{0}")]
+    Invalid(Diagnostics),
+}
+
+impl RuleSet {
+    /// Reads and compiles the rules file at `path`.
+    pub fn load(path: &Path) -> Result<RuleSet, LoadError> {
+        let label = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+            path: label.clone(),
+            source,
+        })?;
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                return Err(LoadError::Invalid(not_utf8(
+                    &label,
+                    e.as_bytes(),
+                    e.utf8_error(),
+                )))
+            }
+        };
+        RuleSet::parse(&label, &text).map_err(LoadError::Invalid)
+    }
+
+    /// Compiles rules from `text`; `file` names it in diagnostics.
+    pub fn parse(file: &str, text: &str) -> Result<RuleSet, Diagnostics> {
+        let mut report = Report::new(file);
+        if text.len() > MAX_RULES_FILE_BYTES {
+            report.error(
+                Position::new(1, 1),
+                format!(
+                    "the file is {} bytes; at most {MAX_RULES_FILE_BYTES} are accepted",
+                    text.len()
+                ),
+                Some("split it, or remove generated rules".into()),
+            );
+            return report.finish(RuleSet { rules: vec![] });
+        }
+        let raw: RawFile = match serde_saphyr::from_str(text) {
+            Ok(raw) => raw,
+            Err(error) => {
+                let position = error
+                    .location()
+                    .map(|l| position_of(&l))
+                    .unwrap_or(Position::new(1, 1));
+                report.error(position, yaml_message(&error), Some(structure_hint(&error)));
+                return report.finish(RuleSet { rules: vec![] });
+            }
+        };
+        for key in &raw.unknown_keys {
+            let hint = did_you_mean(&key.name, ["defaults", "rules"])
+                .map(|s| format!("did you mean `{s}`?"))
+                .unwrap_or_else(|| "the top level has only `defaults:` and `rules:`".into());
+            report.error(
+                key.position,
+                format!("unknown top-level key `{}`", key.name),
+                Some(hint),
+            );
+        }
+        let defaults = raw
+            .defaults
+            .map(|d| read_defaults(&d.value, &mut report))
+            .unwrap_or_default();
+        let mut rules = Vec::new();
+        let mut first_seen: HashMap<String, Position> = HashMap::new();
+        for spanned in &raw.rules {
+            let position = position_of(&spanned.referenced);
+            let (rule, name) = read_rule(&spanned.value, position, &defaults, text, &mut report);
+            let Some((name, name_at)) = name else {
+                continue;
+            };
+            if let Some(first) = first_seen.get(&name) {
+                report.set_rule(Some(&name));
+                report.error(
+                    name_at,
+                    format!("duplicate rule name `{name}`"),
+                    Some(format!("the name is already used at line {}; names identify alerts, so they must be unique", first.line)),
+                );
+                continue;
+            }
+            first_seen.insert(name, name_at);
+            rules.extend(rule);
+        }
+        report.finish(RuleSet { rules })
+    }
+
+    /// Finds a rule by name.
+    pub fn get(&self, name: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.name == name)
+    }
+}
+
+/// saphyr's message without its source snippet (we print our own position).
+fn yaml_message(error: &serde_saphyr::Error) -> String {
+    let rendered = error.without_snippet().to_string();
+    let first = rendered.lines().next().unwrap_or("invalid YAML").trim();
+    // saphyr ends its message with " at line L column C"; the position is already in front.
+    let message = first.split(" at line ").next().unwrap_or(first);
+    format!("invalid rules file: {message}")
+}
+
+fn structure_hint(error: &serde_saphyr::Error) -> String {
+    if error.to_string().contains("tab") {
+        return "YAML indents with spaces, never tabs".into();
+    }
+    "a rules file is `rules:` followed by a list of rules, each a mapping with `name:` and `when:`"
+        .into()
+}
+
+fn not_utf8(file: &str, bytes: &[u8], error: std::str::Utf8Error) -> Diagnostics {
+    let valid = &bytes[..error.valid_up_to()];
+    let text = String::from_utf8_lossy(valid);
+    let line = text.matches('\n').count() as u32 + 1;
+    let column = text.rsplit('\n').next().unwrap_or("").chars().count() as u32 + 1;
+    let mut report = Report::new(file);
+    report.error(
+        Position::new(line, column),
+        "the file is not valid UTF-8",
+        Some("save the file as UTF-8".into()),
+    );
+    match report.finish(()) {
+        Err(diagnostics) => diagnostics,
+        Ok(()) => Diagnostics(vec![]),
+    }
+}

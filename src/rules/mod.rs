@@ -1,0 +1,25 @@
+//! The second stage: rules from `rules.yaml`, compiled once and evaluated on every snapshot.
+//!
+//! [`RuleSet::load`] reads and checks a file (every mistake at once, with positions);
+//! [`evaluate`] runs every rule of a bot against one poll and says, per rule instance, whether
+//! the problem condition and the recovery condition hold, fail, or are unknown. This module
+//! knows snapshots but nothing of alert state: that is the next stage's business.
+
+mod diagnostic;
+mod draft;
+mod eval;
+mod expr;
+mod fields;
+mod file;
+mod rule;
+mod source;
+mod template;
+mod vars;
+
+pub use diagnostic::{Diagnostic, Diagnostics, Position};
+pub use eval::{evaluate, Evaluation, Truth};
+pub use expr::Expression;
+pub use file::{LoadError, RuleSet, MAX_RULES_FILE_BYTES};
+pub use rule::{Each, Rule, Severity};
+pub use template::Template;
+pub use vars::{ApiStatus, EvalInput};
