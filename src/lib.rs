@@ -23,3 +23,4 @@ pub mod rules;
 pub mod scheduler;
 pub mod shutdown;
 pub mod store;
+pub mod time;

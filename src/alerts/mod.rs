@@ -1,1 +1,13 @@
-//! placeholder
+//! The third stage: alert instances and their lifecycle.
+//!
+//! [`lifecycle::step`] is the state machine of one instance (pending, firing, resolved,
+//! reminders, `for`, `keep_firing_for`); [`advance`] applies a whole poll of one bot and
+//! returns the state changes and the [`AlertEvent`]s to announce. Nothing here does I/O.
+
+mod engine;
+mod instance;
+pub mod lifecycle;
+
+pub use engine::{advance, AlertEvent, Changes};
+pub use instance::{AlertInstance, AlertKey, Phase};
+pub use lifecycle::{Timing, Transition};

@@ -54,7 +54,15 @@ fn status_hint(status: u16) -> &'static str {
     }
 }
 
+/// Every value [`PollError::kind`] can return.
+const KINDS: [&str; 7] = ["timeout", "connect", "http_status", "decode", "rejected", "body_too_large", "transport"];
+
 impl PollError {
+    /// The `&'static` kind name equal to `name`, for kinds read back from storage.
+    pub fn kind_from_name(name: &str) -> Option<&'static str> {
+        KINDS.into_iter().find(|k| *k == name)
+    }
+
     /// A short stable name for the kind of failure, for logs, metrics and `api.error_kind`.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -1,1 +1,108 @@
-//! placeholder
+//! Durable state: alert instances, the last good snapshot and API status per bot, snapshot
+//! history, and the outbox of notifications not yet delivered.
+//!
+//! Everything goes through the narrow [`Store`] trait so that the engine makes no SQLite-only
+//! assumption: [`SqliteStore`] is the embedded default, and a PostgreSQL store for replicas can
+//! implement the same trait. A poll is committed as one transaction (state, snapshot and the
+//! events it produced), so a crash can neither lose an event nor announce one twice.
+
+mod schema;
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use crate::alerts::{AlertEvent, AlertInstance, Changes};
+use crate::analytics::Snapshot;
+use crate::rules::ApiStatus;
+use crate::time::Timestamp;
+
+/// A state store failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened or created.
+    #[error("cannot open the state file {path}: {message}; check the path and its permissions")]
+    Open {
+        /// The file.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// The file is not a botwatch state file, or is damaged.
+    #[error("the state file {path} is not usable: {message}; move it aside to start with fresh state")]
+    Corrupt {
+        /// The file.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// A query failed.
+    #[error("state store error: {0}")]
+    Query(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        StoreError::Query(error.to_string())
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(error: serde_json::Error) -> Self {
+        StoreError::Query(format!("stored JSON does not decode: {error}"))
+    }
+}
+
+/// What the store remembers of one bot.
+#[derive(Debug, Clone, Default)]
+pub struct BotRecord {
+    /// The last good snapshot and when it was taken.
+    pub last_snapshot: Option<(Timestamp, Snapshot)>,
+    /// The API status after the last poll.
+    pub api: Option<ApiStatus>,
+    /// The bot's pending and firing alert instances.
+    pub instances: Vec<AlertInstance>,
+}
+
+/// Everything one poll changes, written atomically.
+#[derive(Debug)]
+pub struct PollCommit<'a> {
+    /// The bot polled.
+    pub bot_id: &'a str,
+    /// When.
+    pub at: Timestamp,
+    /// The new snapshot, after a successful poll.
+    pub snapshot: Option<&'a Snapshot>,
+    /// The API status after the poll.
+    pub api: &'a ApiStatus,
+    /// Alert state changes and the events to deliver.
+    pub changes: &'a Changes,
+}
+
+/// A notification waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    /// Its id, unique for the life of the store (usable as an idempotency key).
+    pub id: i64,
+    /// The event to deliver.
+    pub event: AlertEvent,
+    /// Failed delivery attempts so far.
+    pub attempts: u32,
+}
+
+/// Durable state behind one narrow interface.
+pub trait Store: Send + Sync + 'static {
+    /// What is remembered of a bot (nothing, for a new bot).
+    fn load_bot(&self, bot_id: &str) -> Result<BotRecord, StoreError>;
+    /// Writes a poll's state changes, snapshot and events in one transaction.
+    fn commit_poll(&self, commit: &PollCommit<'_>) -> Result<(), StoreError>;
+    /// Notifications due for delivery at `now`, oldest first.
+    fn due_notifications(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxItem>, StoreError>;
+    /// Removes a delivered notification.
+    fn mark_delivered(&self, id: i64) -> Result<(), StoreError>;
+    /// Records a failed attempt; the notification is retried from `retry_at`.
+    fn mark_failed(&self, id: i64, error: &str, retry_at: Timestamp) -> Result<(), StoreError>;
+    /// Notifications still in the outbox.
+    fn outbox_len(&self) -> Result<usize, StoreError>;
+    /// A bot's snapshots taken at or after `since`, oldest first.
+    fn history(&self, bot_id: &str, since: Timestamp) -> Result<Vec<(Timestamp, Snapshot)>, StoreError>;
+}

@@ -1,0 +1,135 @@
+//! Applying one poll of one bot to that bot's alert instances.
+//!
+//! [`advance`] evaluates every rule (the rules stage), steps every instance's lifecycle and
+//! renders an [`AlertEvent`] for every transition. It changes the in-memory instances and
+//! returns exactly what changed, so the caller can persist state and events in one
+//! transaction: an event is never announced without its state, nor the reverse.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::instance::{AlertInstance, AlertKey};
+use super::lifecycle::{step, Timing, Transition};
+use crate::rules::{evaluate, EvalInput, Evaluation, Rule, RuleSet, Severity, Truth};
+use crate::time::Timestamp;
+
+/// Something people must be told: an alert fired, is still firing, or resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertEvent {
+    /// Fired, reminder or resolved.
+    pub transition: Transition,
+    /// Which alert.
+    pub key: AlertKey,
+    /// The bot's display name.
+    pub bot_name: String,
+    /// The rule's severity.
+    pub severity: Severity,
+    /// The rule's labels plus the instance labels (`platform`).
+    pub labels: BTreeMap<String, String>,
+    /// The rendered summary.
+    pub summary: String,
+    /// The rendered description.
+    pub description: Option<String>,
+    /// When the condition started to hold.
+    pub active_since: Timestamp,
+    /// When the alert fired.
+    pub fired_at: Option<Timestamp>,
+    /// When this event happened.
+    pub at: Timestamp,
+}
+
+/// What one poll changed.
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// Events to deliver, in evaluation order.
+    pub events: Vec<AlertEvent>,
+    /// Instances created or changed.
+    pub upserts: Vec<AlertInstance>,
+    /// Instances that became inactive (resolved, pending cancelled, or rule gone).
+    pub removed: Vec<AlertKey>,
+}
+
+impl Changes {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.upserts.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// Evaluates `rules` on `input` and moves the bot's `instances` forward to `now`.
+pub fn advance(
+    rules: &RuleSet,
+    instances: &mut BTreeMap<AlertKey, AlertInstance>,
+    input: &EvalInput<'_>,
+    now: Timestamp,
+) -> Changes {
+    let mut changes = Changes::default();
+    let mut seen = HashSet::new();
+    for evaluation in evaluate(rules, input) {
+        log_unknown(&evaluation, input.bot_id);
+        let key = AlertKey {
+            rule: evaluation.rule.name.clone(),
+            bot_id: input.bot_id.to_owned(),
+            platform: evaluation.platform,
+        };
+        let current = instances.remove(&key);
+        let before = current.clone();
+        let timing = timing_of(evaluation.rule);
+        let stepped = step(&key, current, evaluation.fire.known(), evaluation.recover.known(), &timing, now);
+        match &stepped.next {
+            Some(next) if before.as_ref() != Some(next) => changes.upserts.push(next.clone()),
+            None if before.is_some() => changes.removed.push(key.clone()),
+            _ => {}
+        }
+        if let Some((transition, instance)) = stepped.transition {
+            changes.events.push(render(evaluation.rule, transition, &instance, input, now));
+        }
+        if let Some(next) = stepped.next {
+            instances.insert(key.clone(), next);
+        }
+        seen.insert(key);
+    }
+    // Instances of rules that are gone (or no longer apply to this bot) end quietly.
+    let orphans: Vec<AlertKey> = instances.keys().filter(|k| !seen.contains(*k)).cloned().collect();
+    for key in orphans {
+        instances.remove(&key);
+        changes.removed.push(key);
+    }
+    changes
+}
+
+fn timing_of(rule: &Rule) -> Timing {
+    Timing {
+        pending_for: rule.pending_for,
+        keep_firing_for: rule.keep_firing_for,
+        repeat_every: rule.repeat_every,
+    }
+}
+
+fn render(rule: &Rule, transition: Transition, instance: &AlertInstance, input: &EvalInput<'_>, now: Timestamp) -> AlertEvent {
+    let platform = instance.key.platform;
+    let mut labels = rule.labels.clone();
+    labels.extend(instance.key.instance_labels());
+    AlertEvent {
+        transition,
+        key: instance.key.clone(),
+        bot_name: input.bot_name.to_owned(),
+        severity: rule.severity,
+        labels,
+        summary: rule.summary.render(input, platform),
+        description: rule.description.as_ref().map(|d| d.render(input, platform)),
+        active_since: instance.active_since,
+        fired_at: instance.fired_at,
+        at: now,
+    }
+}
+
+fn log_unknown(evaluation: &Evaluation<'_>, bot_id: &str) {
+    for truth in [&evaluation.fire, &evaluation.recover] {
+        if let Truth::Unknown { missing_data: false, reason } = truth {
+            tracing::warn!(rule = %evaluation.rule.name, bot = bot_id, platform = ?evaluation.platform, %reason, "rule evaluation failed; alert state kept");
+            return;
+        }
+    }
+}

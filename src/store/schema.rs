@@ -1,0 +1,40 @@
+//! The SQLite schema, versioned with `PRAGMA user_version`: each migration runs once, in order.
+
+/// Migrations, index + 1 = the version they bring the file to.
+pub(crate) const MIGRATIONS: [&str; 1] = [r#"
+CREATE TABLE bot_state (
+    bot_id TEXT PRIMARY KEY,
+    snapshot TEXT,
+    snapshot_at INTEGER,
+    api_up INTEGER NOT NULL,
+    consecutive_failures INTEGER NOT NULL,
+    last_error TEXT,
+    last_error_kind TEXT,
+    polled_at INTEGER NOT NULL
+);
+CREATE TABLE alert_instances (
+    rule TEXT NOT NULL,
+    bot_id TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    active_since INTEGER NOT NULL,
+    fired_at INTEGER,
+    last_notified_at INTEGER,
+    clearing_since INTEGER,
+    PRIMARY KEY (rule, bot_id, platform)
+);
+CREATE TABLE snapshots (
+    bot_id TEXT NOT NULL,
+    taken_at INTEGER NOT NULL,
+    snapshot TEXT NOT NULL
+);
+CREATE INDEX snapshots_by_bot ON snapshots (bot_id, taken_at);
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    next_attempt_at INTEGER NOT NULL
+);
+"#];
