@@ -1,1 +1,294 @@
-//! x
+//! The service configuration file (YAML): where the analytics API is, which bots to poll with
+//! which credentials, where the rules and the state live.
+//!
+//! Secrets are written as `${ENV_VAR}` and read from the environment at load time; they are
+//! held in [`secrecy::SecretString`] and never printed. Relative paths are relative to the
+//! configuration file, so a config works from any working directory.
+
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use url::Url;
+
+use crate::analytics::Bot;
+use crate::rules::{Diagnostic, Position};
+
+/// The loaded configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// How to reach and poll the analytics API.
+    pub analytics: AnalyticsConfig,
+    /// The bots to watch.
+    pub bots: Vec<Bot>,
+    /// The rules file.
+    pub rules: PathBuf,
+    /// The SQLite state file.
+    pub state: PathBuf,
+    /// How long snapshot history is kept.
+    pub history: Duration,
+}
+
+/// The `analytics:` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalyticsConfig {
+    /// Base URL of the platform API.
+    pub base_url: Url,
+    /// Time allowed for one request.
+    #[serde(default = "default_timeout", with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Time between two polls of one bot.
+    #[serde(default = "default_interval", with = "humantime_serde")]
+    pub poll_interval: Duration,
+    /// Upstream request budget, shared by all bots.
+    #[serde(default = "default_rate")]
+    pub requests_per_second: NonZeroU32,
+    /// Largest response accepted.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+}
+
+fn default_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_interval() -> Duration {
+    Duration::from_secs(60)
+}
+fn default_rate() -> NonZeroU32 {
+    NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN)
+}
+fn default_max_body() -> usize {
+    1024 * 1024
+}
+fn default_history() -> Duration {
+    Duration::from_secs(30 * 24 * 3600)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    analytics: AnalyticsConfig,
+    bots: Vec<RawBot>,
+    #[serde(default = "default_rules")]
+    rules: PathBuf,
+    #[serde(default = "default_state")]
+    state: PathBuf,
+    #[serde(default = "default_history", with = "humantime_serde")]
+    history: Duration,
+}
+
+fn default_rules() -> PathBuf {
+    "rules.yaml".into()
+}
+fn default_state() -> PathBuf {
+    "botwatch.db".into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBot {
+    id: Spanned<String>,
+    name: Option<String>,
+    token: Spanned<String>,
+    secret: Spanned<String>,
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read the config file {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file has a mistake.
+    #[error("{0}")]
+    Invalid(Box<Diagnostic>),
+}
+
+impl Config {
+    /// Reads the configuration at `path`, expanding `${ENV}` references from the environment.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Config::parse(&path.display().to_string(), &text, base, &|name| {
+            std::env::var(name).ok()
+        })
+    }
+
+    /// Parses configuration text; `env` resolves `${NAME}`; relative paths are joined to `base`.
+    pub fn parse(
+        file: &str,
+        text: &str,
+        base: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let invalid = |position: Position, message: String, hint: &str| {
+            ConfigError::Invalid(Box::new(Diagnostic {
+                file: file.to_owned(),
+                position,
+                rule: None,
+                message,
+                hint: Some(hint.to_owned()),
+            }))
+        };
+        let raw: RawConfig = serde_saphyr::from_str(text).map_err(|e| {
+            let position = e
+                .location()
+                .map(|l| crate::rules::position_of(&l))
+                .unwrap_or(Position::new(1, 1));
+            let message = e.without_snippet().to_string();
+            let message = message
+                .lines()
+                .next()
+                .unwrap_or("invalid YAML")
+                .split(" at line ")
+                .next()
+                .unwrap_or("");
+            invalid(
+                position,
+                format!("invalid config: {message}"),
+                "see README.md, \"Configuration\"",
+            )
+        })?;
+        check_analytics(&raw.analytics)
+            .map_err(|m| invalid(Position::new(1, 1), m, "see README.md, \"Configuration\""))?;
+        let mut bots: Vec<Bot> = Vec::new();
+        for raw_bot in raw.bots {
+            let at = crate::rules::position_of(&raw_bot.id.referenced);
+            if bots.iter().any(|b| b.id == raw_bot.id.value) {
+                return Err(invalid(
+                    at,
+                    format!("bot `{}` is listed twice", raw_bot.id.value),
+                    "each bot id once",
+                ));
+            }
+            let secret = |field: &Spanned<String>| {
+                expand(&field.value, env)
+                    .map(SecretString::from)
+                    .map_err(|name| {
+                        invalid(
+                            crate::rules::position_of(&field.referenced),
+                            format!("environment variable `{name}` is not set"),
+                            "export it before starting botwatch, or fix the name",
+                        )
+                    })
+            };
+            bots.push(Bot {
+                name: raw_bot.name.unwrap_or_else(|| raw_bot.id.value.clone()),
+                token: secret(&raw_bot.token)?,
+                secret: secret(&raw_bot.secret)?,
+                id: raw_bot.id.value,
+            });
+        }
+        if bots.is_empty() {
+            return Err(invalid(
+                Position::new(1, 1),
+                "no bots configured".into(),
+                "add at least one entry under `bots:`",
+            ));
+        }
+        Ok(Config {
+            analytics: raw.analytics,
+            bots,
+            rules: base.join(raw.rules),
+            state: base.join(raw.state),
+            history: raw.history,
+        })
+    }
+}
+
+fn check_analytics(analytics: &AnalyticsConfig) -> Result<(), String> {
+    if !matches!(analytics.base_url.scheme(), "http" | "https") {
+        return Err(format!(
+            "analytics.base_url must be http or https, not `{}`",
+            analytics.base_url.scheme()
+        ));
+    }
+    if analytics.poll_interval < Duration::from_secs(1) {
+        return Err("analytics.poll_interval must be at least 1s".into());
+    }
+    if analytics.timeout.is_zero() {
+        return Err("analytics.timeout must be more than 0s".into());
+    }
+    Ok(())
+}
+
+/// Replaces every `${NAME}` with the variable's value; `Err(NAME)` for an unset one.
+fn expand(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            return Ok(out);
+        };
+        let name = &after[..end];
+        out.push_str(&env(name).ok_or_else(|| name.to_owned())?);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    const CONFIG: &str = "analytics:\n  base_url: http://127.0.0.1:9/\n  poll_interval: 30s\nbots:\n  - id: bot-1\n    token: ${TOKEN}\n    secret: s-${SUFFIX}\n";
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "TOKEN" => Some("t0k3n".into()),
+            "SUFFIX" => Some("42".into()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn expands_secrets_and_resolves_paths_next_to_the_file() {
+        let config = Config::parse("c.yaml", CONFIG, Path::new("/etc/botwatch"), &env).unwrap();
+        assert_eq!(config.bots[0].token.expose_secret(), "t0k3n");
+        assert_eq!(config.bots[0].secret.expose_secret(), "s-42");
+        assert_eq!(config.bots[0].name, "bot-1");
+        assert_eq!(config.rules, Path::new("/etc/botwatch/rules.yaml"));
+        assert_eq!(config.analytics.poll_interval, Duration::from_secs(30));
+        assert!(
+            !format!("{config:?}").contains("t0k3n"),
+            "secrets must not appear in Debug output"
+        );
+    }
+
+    #[test]
+    fn an_unset_variable_is_reported_at_its_position() {
+        let err = Config::parse("c.yaml", CONFIG, Path::new("."), &|_| None).unwrap_err();
+        assert_eq!(
+            err.to_string().lines().next().unwrap(),
+            "c.yaml:6:12: environment variable `TOKEN` is not set"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_reported_with_their_position() {
+        let text = CONFIG.replace("poll_interval", "pol_interval");
+        let err = Config::parse("c.yaml", &text, Path::new("."), &env).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("c.yaml:3:3: invalid config: unknown field `pol_interval`"),
+            "{err}"
+        );
+    }
+}

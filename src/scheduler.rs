@@ -1,1 +1,247 @@
-//! x
+//! Wiring the stages together: one poll loop per bot, a shared upstream rate limit, and the
+//! outbox delivery loop.
+//!
+//! Each bot is a tokio task (not a thread: 10,000 bots are 10,000 small tasks), started at a
+//! random offset inside the first interval so that polls spread out instead of arriving in a
+//! burst. A poll is evaluated as soon as it returns and committed with the events it produced
+//! in one transaction; the outbox is woken at once, with no batching timer in the way.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use rand::Rng;
+
+use crate::alerts::{advance, AlertInstance, AlertKey, Changes};
+use crate::analytics::{AnalyticsClient, Bot, ClientSettings, PollError, Snapshot};
+use crate::config::Config;
+use crate::notify::{Notifier, Outbox};
+use crate::rules::{ApiStatus, EvalInput, RuleSet};
+use crate::shutdown::Shutdown;
+use crate::store::{blocking, PollCommit, SqliteStore, Store, StoreError};
+use crate::time::Timestamp;
+
+/// How long shutdown waits for the outbox to drain.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What every bot loop shares.
+pub struct Pipeline {
+    client: AnalyticsClient,
+    rules: Arc<RuleSet>,
+    store: Arc<dyn Store>,
+    limiter: DefaultDirectRateLimiter,
+    outbox: Outbox,
+    poll_interval: Duration,
+    max_start_delay: Duration,
+}
+
+/// Knobs of a run that the config file does not set.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// Longest random delay before a bot's first poll (defaults to the poll interval).
+    pub max_start_delay: Option<Duration>,
+}
+
+impl Pipeline {
+    /// Builds the pipeline for `config` with compiled `rules`, state in `store`.
+    pub fn new(
+        config: &Config,
+        rules: Arc<RuleSet>,
+        store: Arc<dyn Store>,
+        notifier: Arc<dyn Notifier>,
+        options: RunOptions,
+    ) -> Result<Pipeline, PollError> {
+        let client = AnalyticsClient::new(ClientSettings {
+            base_url: config.analytics.base_url.clone(),
+            timeout: config.analytics.timeout,
+            max_body_bytes: config.analytics.max_body_bytes,
+        })?;
+        let quota = Quota::per_second(config.analytics.requests_per_second);
+        Ok(Pipeline {
+            client,
+            rules,
+            outbox: Outbox::new(store.clone(), notifier),
+            store,
+            limiter: RateLimiter::direct(quota),
+            poll_interval: config.analytics.poll_interval,
+            max_start_delay: options
+                .max_start_delay
+                .unwrap_or(config.analytics.poll_interval),
+        })
+    }
+
+    /// The outbox, to deliver from or wake.
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+}
+
+/// One bot's poll loop and the state it carries between polls.
+pub struct BotLoop {
+    pipeline: Arc<Pipeline>,
+    bot: Bot,
+    instances: BTreeMap<AlertKey, AlertInstance>,
+    previous: Option<Snapshot>,
+    api: ApiStatus,
+}
+
+impl BotLoop {
+    /// Restores the bot's state from the store.
+    pub async fn restore(pipeline: Arc<Pipeline>, bot: Bot) -> Result<BotLoop, StoreError> {
+        let store = pipeline.store.clone();
+        let id = bot.id.clone();
+        let record = blocking(move || store.load_bot(&id)).await?;
+        tracing::debug!(bot = %bot.id, instances = record.instances.len(), has_previous = record.last_snapshot.is_some(), "bot state restored");
+        Ok(BotLoop {
+            instances: record
+                .instances
+                .into_iter()
+                .map(|i| (i.key.clone(), i))
+                .collect(),
+            previous: record.last_snapshot.map(|(_, s)| s),
+            api: record.api.unwrap_or_else(ApiStatus::up),
+            pipeline,
+            bot,
+        })
+    }
+
+    /// Polls once, evaluates the rules, and commits state and events.
+    pub async fn poll_once(&mut self) -> Result<(), StoreError> {
+        self.pipeline.limiter.until_ready().await;
+        let result = self.pipeline.client.fetch(&self.bot).await;
+        let now = Timestamp::now();
+        let api = match &result {
+            Ok(_) => ApiStatus::up(),
+            Err(error) => {
+                tracing::warn!(bot = %self.bot.id, kind = error.kind(), %error, "poll failed");
+                ApiStatus {
+                    up: false,
+                    consecutive_failures: self.api.consecutive_failures.saturating_add(1),
+                    error: Some(error.to_string()),
+                    error_kind: Some(error.kind()),
+                }
+            }
+        };
+        let snapshot = result.ok();
+        let before = self.instances.clone();
+        let changes = self.evaluate(snapshot.as_ref(), &api, now);
+        let has_events = !changes.events.is_empty();
+        if let Err(error) = self
+            .commit(snapshot.clone(), api.clone(), changes, now)
+            .await
+        {
+            // Nothing was written: forget the step, so the next poll makes it again.
+            self.instances = before;
+            return Err(error);
+        }
+        if has_events {
+            self.pipeline.outbox.wake();
+        }
+        if snapshot.is_some() {
+            self.previous = snapshot;
+        }
+        self.api = api;
+        Ok(())
+    }
+
+    fn evaluate(
+        &mut self,
+        snapshot: Option<&Snapshot>,
+        api: &ApiStatus,
+        now: Timestamp,
+    ) -> Changes {
+        let input = EvalInput {
+            snapshot,
+            previous: self.previous.as_ref(),
+            bot_id: &self.bot.id,
+            bot_name: &self.bot.name,
+            api,
+        };
+        advance(&self.pipeline.rules, &mut self.instances, &input, now)
+    }
+
+    async fn commit(
+        &self,
+        snapshot: Option<Snapshot>,
+        api: ApiStatus,
+        changes: Changes,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let store = self.pipeline.store.clone();
+        let bot_id = self.bot.id.clone();
+        blocking(move || {
+            store.commit_poll(&PollCommit {
+                bot_id: &bot_id,
+                at: now,
+                snapshot: snapshot.as_ref(),
+                api: &api,
+                changes: &changes,
+            })
+        })
+        .await
+    }
+
+    /// Polls every interval until shutdown; the poll in flight finishes and is committed.
+    pub async fn run(mut self, mut shutdown: Shutdown) {
+        let max_delay = self.pipeline.max_start_delay.as_millis() as u64;
+        let delay = Duration::from_millis(rand::rng().random_range(0..=max_delay));
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = shutdown.wait() => return,
+        }
+        let mut ticks = tokio::time::interval(self.pipeline.poll_interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = shutdown.wait() => return,
+            }
+            if let Err(error) = self.poll_once().await {
+                tracing::error!(bot = %self.bot.id, %error, "could not record the poll; it will be repeated");
+            }
+        }
+    }
+}
+
+/// Runs the whole pipeline for `config` until `shutdown`: restores state, polls every bot,
+/// delivers notifications, then stops polling, drains the outbox and returns.
+pub async fn run(
+    config: &Config,
+    rules: RuleSet,
+    notifier: Arc<dyn Notifier>,
+    options: RunOptions,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let state = config.state.clone();
+    let history = config.history;
+    let store: Arc<dyn Store> = Arc::new(
+        tokio::task::spawn_blocking(move || SqliteStore::open(&state, history))
+            .await
+            .context("opening the state store")??,
+    );
+    let pipeline = Arc::new(Pipeline::new(
+        config,
+        Arc::new(rules),
+        store,
+        notifier,
+        options,
+    )?);
+    let mut tasks = tokio::task::JoinSet::new();
+    for bot in &config.bots {
+        let bot_loop = BotLoop::restore(pipeline.clone(), bot.clone()).await?;
+        tasks.spawn(bot_loop.run(shutdown.clone()));
+    }
+    let outbox = tokio::spawn(
+        pipeline
+            .outbox()
+            .clone()
+            .run(shutdown.clone(), DRAIN_TIMEOUT),
+    );
+    tracing::info!(bots = config.bots.len(), rules = pipeline.rules.rules.len(), interval = ?config.analytics.poll_interval, "botwatch running");
+    while tasks.join_next().await.is_some() {}
+    outbox.await.context("the delivery loop failed")?;
+    tracing::info!("botwatch stopped; state saved");
+    Ok(())
+}

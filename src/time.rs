@@ -16,7 +16,9 @@ pub struct Timestamp(pub i64);
 impl Timestamp {
     /// The current wall-clock time.
     pub fn now() -> Timestamp {
-        let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let since = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         Timestamp(i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
     }
 
@@ -27,7 +29,10 @@ impl Timestamp {
 
     /// This instant plus `duration`.
     pub fn plus(self, duration: Duration) -> Timestamp {
-        Timestamp(self.0.saturating_add(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)))
+        Timestamp(
+            self.0
+                .saturating_add(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)),
+        )
     }
 
     /// Seconds since the Unix epoch (for Discord's `<t:…>` and friends).

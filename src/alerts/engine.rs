@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::instance::{AlertInstance, AlertKey};
+use super::instance::{AlertInstance, AlertKey, AnnouncedText};
 use super::lifecycle::{step, Timing, Transition};
 use crate::rules::{evaluate, EvalInput, Evaluation, Rule, RuleSet, Severity, Truth};
 use crate::time::Timestamp;
@@ -76,14 +76,28 @@ pub fn advance(
         let current = instances.remove(&key);
         let before = current.clone();
         let timing = timing_of(evaluation.rule);
-        let stepped = step(&key, current, evaluation.fire.known(), evaluation.recover.known(), &timing, now);
+        let mut stepped = step(
+            &key,
+            current,
+            evaluation.fire.known(),
+            evaluation.recover.known(),
+            &timing,
+            now,
+        );
+        if let Some((transition, instance)) = &stepped.transition {
+            let event = announce(evaluation.rule, *transition, instance, input, now);
+            if let Some(next) = stepped.next.as_mut() {
+                next.announced = Some(AnnouncedText {
+                    summary: event.summary.clone(),
+                    description: event.description.clone(),
+                });
+            }
+            changes.events.push(event);
+        }
         match &stepped.next {
             Some(next) if before.as_ref() != Some(next) => changes.upserts.push(next.clone()),
             None if before.is_some() => changes.removed.push(key.clone()),
             _ => {}
-        }
-        if let Some((transition, instance)) = stepped.transition {
-            changes.events.push(render(evaluation.rule, transition, &instance, input, now));
         }
         if let Some(next) = stepped.next {
             instances.insert(key.clone(), next);
@@ -91,7 +105,11 @@ pub fn advance(
         seen.insert(key);
     }
     // Instances of rules that are gone (or no longer apply to this bot) end quietly.
-    let orphans: Vec<AlertKey> = instances.keys().filter(|k| !seen.contains(*k)).cloned().collect();
+    let orphans: Vec<AlertKey> = instances
+        .keys()
+        .filter(|k| !seen.contains(*k))
+        .cloned()
+        .collect();
     for key in orphans {
         instances.remove(&key);
         changes.removed.push(key);
@@ -107,18 +125,33 @@ fn timing_of(rule: &Rule) -> Timing {
     }
 }
 
-fn render(rule: &Rule, transition: Transition, instance: &AlertInstance, input: &EvalInput<'_>, now: Timestamp) -> AlertEvent {
+/// The event for a transition: texts rendered now, except that a resolution repeats the
+/// texts last announced.
+fn announce(
+    rule: &Rule,
+    transition: Transition,
+    instance: &AlertInstance,
+    input: &EvalInput<'_>,
+    now: Timestamp,
+) -> AlertEvent {
     let platform = instance.key.platform;
     let mut labels = rule.labels.clone();
     labels.extend(instance.key.instance_labels());
+    let (summary, description) = match (&instance.announced, transition) {
+        (Some(text), Transition::Resolved) => (text.summary.clone(), text.description.clone()),
+        _ => (
+            rule.summary.render(input, platform),
+            rule.description.as_ref().map(|d| d.render(input, platform)),
+        ),
+    };
     AlertEvent {
         transition,
         key: instance.key.clone(),
         bot_name: input.bot_name.to_owned(),
         severity: rule.severity,
         labels,
-        summary: rule.summary.render(input, platform),
-        description: rule.description.as_ref().map(|d| d.render(input, platform)),
+        summary,
+        description,
         active_since: instance.active_since,
         fired_at: instance.fired_at,
         at: now,
@@ -127,7 +160,11 @@ fn render(rule: &Rule, transition: Transition, instance: &AlertInstance, input: 
 
 fn log_unknown(evaluation: &Evaluation<'_>, bot_id: &str) {
     for truth in [&evaluation.fire, &evaluation.recover] {
-        if let Truth::Unknown { missing_data: false, reason } = truth {
+        if let Truth::Unknown {
+            missing_data: false,
+            reason,
+        } = truth
+        {
             tracing::warn!(rule = %evaluation.rule.name, bot = bot_id, platform = ?evaluation.platform, %reason, "rule evaluation failed; alert state kept");
             return;
         }

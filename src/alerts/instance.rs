@@ -74,4 +74,16 @@ pub struct AlertInstance {
     pub last_notified_at: Option<Timestamp>,
     /// While firing: when the condition stopped holding (the start of `keep_firing_for`).
     pub clearing_since: Option<Timestamp>,
+    /// The texts last announced (at firing or the last reminder). A resolution repeats them,
+    /// as Alertmanager does: "quota at 96 %, resolved" says more than the recovered value.
+    pub announced: Option<AnnouncedText>,
+}
+
+/// The rendered texts of an alert as last announced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnnouncedText {
+    /// The rendered summary.
+    pub summary: String,
+    /// The rendered description.
+    pub description: Option<String>,
 }

@@ -76,6 +76,7 @@ pub fn step(
                 fired_at: None,
                 last_notified_at: None,
                 clearing_since: None,
+                announced: None,
             };
             fire_if_due(pending, timing, now)
         }
@@ -107,14 +108,21 @@ fn fire_if_due(mut pending: AlertInstance, timing: &Timing, now: Timestamp) -> S
     }
 }
 
-fn firing_step(mut instance: AlertInstance, active: Option<bool>, timing: &Timing, now: Timestamp) -> Step {
+fn firing_step(
+    mut instance: AlertInstance,
+    active: Option<bool>,
+    timing: &Timing,
+    now: Timestamp,
+) -> Step {
     match (active, instance.clearing_since) {
         (Some(false), None) if timing.keep_firing_for.is_zero() => resolve(instance),
         (Some(false), None) => {
             instance.clearing_since = Some(now);
             quiet(Some(instance))
         }
-        (Some(false), Some(since)) if now.since(since) >= timing.keep_firing_for => resolve(instance),
+        (Some(false), Some(since)) if now.since(since) >= timing.keep_firing_for => {
+            resolve(instance)
+        }
         (Some(false), Some(_)) => quiet(Some(instance)),
         (Some(true), _) => {
             instance.clearing_since = None;
@@ -133,7 +141,10 @@ fn resolve(instance: AlertInstance) -> Step {
 }
 
 fn remind_if_due(mut instance: AlertInstance, timing: &Timing, now: Timestamp) -> Step {
-    let last = instance.last_notified_at.or(instance.fired_at).unwrap_or(instance.active_since);
+    let last = instance
+        .last_notified_at
+        .or(instance.fired_at)
+        .unwrap_or(instance.active_since);
     match timing.repeat_every {
         Some(every) if now.since(last) >= every => {
             instance.last_notified_at = Some(now);

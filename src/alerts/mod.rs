@@ -9,5 +9,5 @@ mod instance;
 pub mod lifecycle;
 
 pub use engine::{advance, AlertEvent, Changes};
-pub use instance::{AlertInstance, AlertKey, Phase};
+pub use instance::{AlertInstance, AlertKey, AnnouncedText, Phase};
 pub use lifecycle::{Timing, Transition};

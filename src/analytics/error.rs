@@ -55,7 +55,15 @@ fn status_hint(status: u16) -> &'static str {
 }
 
 /// Every value [`PollError::kind`] can return.
-const KINDS: [&str; 7] = ["timeout", "connect", "http_status", "decode", "rejected", "body_too_large", "transport"];
+const KINDS: [&str; 7] = [
+    "timeout",
+    "connect",
+    "http_status",
+    "decode",
+    "rejected",
+    "body_too_large",
+    "transport",
+];
 
 impl PollError {
     /// The `&'static` kind name equal to `name`, for kinds read back from storage.

@@ -1,1 +1,134 @@
-//! placeholder
+//! The command line: `run`, `check`, `eval` and `demo`, one file each.
+//!
+//! Every command returns an [`ExitCode`]-worthy result to `main`; user-facing failures (a
+//! broken rules file) are printed here and become exit code 1, anything unexpected travels up
+//! as an `anyhow::Error` with its context.
+
+mod check;
+mod demo;
+mod eval;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Watches chatbot message analytics and raises alerts.
+#[derive(Debug, Parser)]
+#[command(name = "botwatch", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service: poll every bot, evaluate the rules, send alerts.
+    Run {
+        /// The configuration file.
+        #[arg(long, short, env = "BOTWATCH_CONFIG", default_value = "botwatch.yaml")]
+        config: PathBuf,
+    },
+    /// Check a rules file (and optionally a config file) without running anything.
+    ///
+    /// Exits 0 when valid; prints every error as FILE:LINE:COL and exits 1 otherwise.
+    Check {
+        /// The rules file (default: the config's rules file, else ./rules.yaml).
+        #[arg(value_name = "RULES")]
+        rules_path: Option<PathBuf>,
+        /// The rules file, as an option.
+        #[arg(long, conflicts_with = "rules_path")]
+        rules: Option<PathBuf>,
+        /// A configuration file to check too.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Evaluate the rules once against a saved API response and print each condition.
+    Eval {
+        /// The rules file.
+        #[arg(long, default_value = "rules.yaml")]
+        rules: PathBuf,
+        /// The current snapshot: a JSON response of the analytics API.
+        #[arg(long)]
+        snapshot: PathBuf,
+        /// The previous snapshot, for transition rules.
+        #[arg(long)]
+        previous: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// The bot id the rules see (`bot.id`, and `bots:` filters).
+        #[arg(long, default_value = "eval-bot")]
+        bot_id: String,
+        /// The bot name the rules see (`bot.name`).
+        #[arg(long, default_value = "Eval bot")]
+        bot_name: String,
+    },
+    /// Show the whole pipeline against a built-in simulator on 127.0.0.1; no credentials needed.
+    Demo {
+        /// Stop after this long (default: when the scripted scenario has played, about 30 s).
+        #[arg(long = "for", value_parser = humantime::parse_duration)]
+        duration: Option<Duration>,
+        /// Rules to use instead of the shipped rules.yaml.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
+}
+
+/// Output formats of `eval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    Text,
+    /// One JSON array for programs.
+    Json,
+}
+
+/// Runs a parsed command line.
+pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Run { config } => run::run(&config),
+        Command::Check {
+            rules_path,
+            rules,
+            config,
+        } => check::check(rules_path.or(rules), config),
+        Command::Eval {
+            rules,
+            snapshot,
+            previous,
+            format,
+            bot_id,
+            bot_name,
+        } => eval::eval(
+            &rules,
+            &snapshot,
+            previous.as_deref(),
+            format,
+            &bot_id,
+            &bot_name,
+        ),
+        Command::Demo { duration, rules } => demo::demo(duration, rules),
+    }
+}
+
+/// A multi-threaded runtime for the commands that run the pipeline.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context as _;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+/// Prints rule or config errors the way `check` does, and returns exit code 1.
+fn report_invalid(errors: &dyn std::fmt::Display, count: usize, file: &str) -> ExitCode {
+    eprintln!("{errors}");
+    let plural = if count == 1 { "" } else { "s" };
+    eprintln!("{count} error{plural} in {file}");
+    ExitCode::from(1)
+}

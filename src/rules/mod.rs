@@ -21,5 +21,6 @@ pub use eval::{evaluate, Evaluation, Truth};
 pub use expr::Expression;
 pub use file::{LoadError, RuleSet, MAX_RULES_FILE_BYTES};
 pub use rule::{Each, Rule, Severity};
+pub use source::position_of;
 pub use template::Template;
 pub use vars::{ApiStatus, EvalInput};

@@ -76,7 +76,8 @@ impl<'de> Deserialize<'de> for RawFile {
     }
 }
 
-pub(crate) fn position_of(location: &serde_saphyr::Location) -> Position {
+/// The [`Position`] of a serde-saphyr location.
+pub fn position_of(location: &serde_saphyr::Location) -> Position {
     Position::new(
         u32::try_from(location.line()).unwrap_or(u32::MAX).max(1),
         u32::try_from(location.column()).unwrap_or(u32::MAX).max(1),

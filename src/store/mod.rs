@@ -28,7 +28,9 @@ pub enum StoreError {
         message: String,
     },
     /// The file is not a botwatch state file, or is damaged.
-    #[error("the state file {path} is not usable: {message}; move it aside to start with fresh state")]
+    #[error(
+        "the state file {path} is not usable: {message}; move it aside to start with fresh state"
+    )]
     Corrupt {
         /// The file.
         path: String,
@@ -96,7 +98,11 @@ pub trait Store: Send + Sync + 'static {
     /// Writes a poll's state changes, snapshot and events in one transaction.
     fn commit_poll(&self, commit: &PollCommit<'_>) -> Result<(), StoreError>;
     /// Notifications due for delivery at `now`, oldest first.
-    fn due_notifications(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxItem>, StoreError>;
+    fn due_notifications(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, StoreError>;
     /// Removes a delivered notification.
     fn mark_delivered(&self, id: i64) -> Result<(), StoreError>;
     /// Records a failed attempt; the notification is retried from `retry_at`.
@@ -104,5 +110,18 @@ pub trait Store: Send + Sync + 'static {
     /// Notifications still in the outbox.
     fn outbox_len(&self) -> Result<usize, StoreError>;
     /// A bot's snapshots taken at or after `since`, oldest first.
-    fn history(&self, bot_id: &str, since: Timestamp) -> Result<Vec<(Timestamp, Snapshot)>, StoreError>;
+    fn history(
+        &self,
+        bot_id: &str,
+        since: Timestamp,
+    ) -> Result<Vec<(Timestamp, Snapshot)>, StoreError>;
+}
+
+/// Runs a store call on the blocking pool.
+pub async fn blocking<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(call)
+        .await
+        .map_err(|e| StoreError::Query(format!("store task failed: {e}")))?
 }

@@ -21,6 +21,7 @@ CREATE TABLE alert_instances (
     fired_at INTEGER,
     last_notified_at INTEGER,
     clearing_since INTEGER,
+    announced TEXT,
     PRIMARY KEY (rule, bot_id, platform)
 );
 CREATE TABLE snapshots (

@@ -17,9 +17,6 @@ use crate::analytics::{Platform, Snapshot};
 use crate::rules::ApiStatus;
 use crate::time::Timestamp;
 
-/// How long snapshot history is kept by default.
-pub const DEFAULT_HISTORY: Duration = Duration::from_secs(30 * 24 * 3600);
-
 /// State in a SQLite file.
 pub struct SqliteStore {
     connection: Mutex<Connection>,
@@ -48,9 +45,13 @@ impl SqliteStore {
             path: label.clone(),
             message: e.to_string(),
         };
-        connection.busy_timeout(Duration::from_secs(5)).map_err(|e| corrupt(&e))?;
         connection
-            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(|e| corrupt(&e))?;
+        connection
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
             .map_err(|e| corrupt(&e))?;
         migrate(&connection).map_err(|e| corrupt(&e))?;
         Ok(SqliteStore {
@@ -72,7 +73,12 @@ fn create_private(path: &Path) -> std::io::Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
-    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(e),
@@ -98,7 +104,10 @@ fn migrate(connection: &Connection) -> Result<(), String> {
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
         connection
-            .execute_batch(&format!("BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;", index + 1))
+            .execute_batch(&format!(
+                "BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;",
+                index + 1
+            ))
             .map_err(|e| e.to_string())?;
     }
     Ok(())
@@ -118,11 +127,18 @@ fn instance_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AlertInstance>
             bot_id: row.get("bot_id")?,
             platform: Platform::from_id(&platform),
         },
-        phase: if phase == "firing" { Phase::Firing } else { Phase::Pending },
+        phase: if phase == "firing" {
+            Phase::Firing
+        } else {
+            Phase::Pending
+        },
         active_since: Timestamp(row.get("active_since")?),
         fired_at: at("fired_at")?,
         last_notified_at: at("last_notified_at")?,
         clearing_since: at("clearing_since")?,
+        announced: row
+            .get::<_, Option<String>>("announced")?
+            .and_then(|json| serde_json::from_str(&json).ok()),
     })
 }
 
@@ -155,8 +171,8 @@ fn write_bot_state(tx: &Transaction<'_>, commit: &PollCommit<'_>) -> Result<(), 
 fn write_changes(tx: &Transaction<'_>, commit: &PollCommit<'_>) -> Result<(), StoreError> {
     for instance in &commit.changes.upserts {
         tx.execute(
-            "INSERT OR REPLACE INTO alert_instances (rule, bot_id, platform, phase, active_since, fired_at, last_notified_at, clearing_since)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT OR REPLACE INTO alert_instances (rule, bot_id, platform, phase, active_since, fired_at, last_notified_at, clearing_since, announced)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 instance.key.rule,
                 instance.key.bot_id,
@@ -166,6 +182,7 @@ fn write_changes(tx: &Transaction<'_>, commit: &PollCommit<'_>) -> Result<(), St
                 instance.fired_at.map(|t| t.0),
                 instance.last_notified_at.map(|t| t.0),
                 instance.clearing_since.map(|t| t.0),
+                instance.announced.as_ref().map(serde_json::to_string).transpose()?,
             ],
         )?;
     }
@@ -212,10 +229,13 @@ impl Store for SqliteStore {
                 up,
                 consecutive_failures: failures,
                 error,
-                error_kind: kind.as_deref().and_then(crate::analytics::PollError::kind_from_name),
+                error_kind: kind
+                    .as_deref()
+                    .and_then(crate::analytics::PollError::kind_from_name),
             });
         }
-        let mut statement = connection.prepare("SELECT * FROM alert_instances WHERE bot_id = ?1")?;
+        let mut statement =
+            connection.prepare("SELECT * FROM alert_instances WHERE bot_id = ?1")?;
         record.instances = statement
             .query_map([bot_id], instance_from_row)?
             .collect::<Result<_, _>>()?;
@@ -228,7 +248,9 @@ impl Store for SqliteStore {
         write_bot_state(&tx, commit)?;
         write_changes(&tx, commit)?;
         if commit.snapshot.is_some() {
-            let cutoff = Timestamp(commit.at.0 - i64::try_from(self.history.as_millis()).unwrap_or(i64::MAX));
+            let cutoff = Timestamp(
+                commit.at.0 - i64::try_from(self.history.as_millis()).unwrap_or(i64::MAX),
+            );
             tx.execute(
                 "DELETE FROM snapshots WHERE bot_id = ?1 AND taken_at < ?2",
                 params![commit.bot_id, cutoff.0],
@@ -238,12 +260,20 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn due_notifications(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+    fn due_notifications(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
         let connection = self.lock();
         let mut statement = connection
             .prepare("SELECT id, event, attempts FROM outbox WHERE next_attempt_at <= ?1 ORDER BY id LIMIT ?2")?;
         let rows = statement.query_map(params![now.0, limit as i64], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, u32>(2)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, u32>(2)?,
+            ))
         })?;
         let mut items = Vec::new();
         for row in rows {
@@ -258,7 +288,8 @@ impl Store for SqliteStore {
     }
 
     fn mark_delivered(&self, id: i64) -> Result<(), StoreError> {
-        self.lock().execute("DELETE FROM outbox WHERE id = ?1", [id])?;
+        self.lock()
+            .execute("DELETE FROM outbox WHERE id = ?1", [id])?;
         Ok(())
     }
 
@@ -271,15 +302,23 @@ impl Store for SqliteStore {
     }
 
     fn outbox_len(&self) -> Result<usize, StoreError> {
-        let count: i64 = self.lock().query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
+        let count: i64 = self
+            .lock()
+            .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
         Ok(usize::try_from(count).unwrap_or(0))
     }
 
-    fn history(&self, bot_id: &str, since: Timestamp) -> Result<Vec<(Timestamp, Snapshot)>, StoreError> {
+    fn history(
+        &self,
+        bot_id: &str,
+        since: Timestamp,
+    ) -> Result<Vec<(Timestamp, Snapshot)>, StoreError> {
         let connection = self.lock();
         let mut statement = connection
             .prepare("SELECT taken_at, snapshot FROM snapshots WHERE bot_id = ?1 AND taken_at >= ?2 ORDER BY taken_at")?;
-        let rows = statement.query_map(params![bot_id, since.0], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = statement.query_map(params![bot_id, since.0], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
         let mut out = Vec::new();
         for row in rows {
             let (at, json) = row?;

@@ -20,13 +20,13 @@ use axum::Router;
 use serde::Deserialize;
 
 use super::Snapshot;
-pub use scenario::{demo_bots, demo_timelines};
+pub use scenario::{demo_bots, demo_timelines, DEMO_STEPS};
 
 /// What the simulator answers to one request.
 #[derive(Debug, Clone)]
 pub enum Step {
     /// `200` with `success: true` and these figures.
-    Respond(Snapshot),
+    Respond(Box<Snapshot>),
     /// `200` with `success: false` and this message.
     Reject(String),
     /// This HTTP status with a short text body.
@@ -35,6 +35,13 @@ pub enum Step {
     RawBody(String),
     /// Wait, then answer as the inner step.
     Delay(Duration, Box<Step>),
+}
+
+impl Step {
+    /// A successful answer with these figures.
+    pub fn respond(snapshot: Snapshot) -> Step {
+        Step::Respond(Box::new(snapshot))
+    }
 }
 
 /// The scripted answers for one bot.
@@ -196,7 +203,7 @@ async fn play(mut step: Step) -> Response {
                 continue;
             }
             Step::Respond(snapshot) => {
-                let mut json = serde_json::to_value(&snapshot).unwrap_or_default();
+                let mut json = serde_json::to_value(&*snapshot).unwrap_or_default();
                 if let Some(object) = json.as_object_mut() {
                     object.insert("success".into(), true.into());
                     object.insert(

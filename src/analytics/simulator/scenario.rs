@@ -39,7 +39,7 @@ pub fn demo_bots() -> Vec<Bot> {
 pub fn demo_timelines() -> HashMap<String, Timeline> {
     let support = (0..DEMO_STEPS).map(support_step).collect();
     let sales = (0..DEMO_STEPS)
-        .map(|i| Step::Respond(sales_snapshot(i)))
+        .map(|i| Step::respond(sales_snapshot(i)))
         .collect();
     [("demo-support", support), ("demo-sales", sales)]
         .into_iter()
@@ -59,7 +59,7 @@ fn support_step(i: usize) -> Step {
         return Step::Status(503);
     }
     let used = SUPPORT_QUOTA_USED.get(i).copied().unwrap_or(80);
-    Step::Respond(Snapshot {
+    Step::respond(Snapshot {
         line_quota: Some(1000),
         line_quota_consumption: Some(used),
         line_reply_amounts: Some(used * 6 / 10),

@@ -1,0 +1,126 @@
+//! The delivery loop: from the outbox table to a [`Notifier`], with retries, in order.
+//!
+//! An event leaves the outbox only when the notifier accepted it, so a crash or restart
+//! resumes where it stopped. A retryable failure stops the pass and waits (the receiver's
+//! `retry after`, or exponential backoff), keeping events in the order they happened; a
+//! rejected event is parked for inspection and never looped on.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::{DeliveryError, Notifier};
+use crate::shutdown::Shutdown;
+use crate::store::{blocking, OutboxItem, Store, StoreError};
+use crate::time::Timestamp;
+
+/// Events handed over per database read.
+const BATCH: usize = 100;
+/// Longest wait between retries of one event.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// When nothing wakes the loop, it still looks at the outbox this often.
+const IDLE_CHECK: Duration = Duration::from_secs(30);
+
+/// Delivers the outbox through one notifier.
+#[derive(Clone)]
+pub struct Outbox {
+    store: Arc<dyn Store>,
+    notifier: Arc<dyn Notifier>,
+    wake: Arc<Notify>,
+}
+
+/// What one delivery pass ended with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Everything due was delivered (or parked).
+    Drained,
+    /// A retryable failure: try again after this long.
+    RetryIn(Duration),
+}
+
+impl Outbox {
+    /// An outbox delivering from `store` through `notifier`.
+    pub fn new(store: Arc<dyn Store>, notifier: Arc<dyn Notifier>) -> Outbox {
+        Outbox {
+            store,
+            notifier,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Tells the delivery loop that new events were committed.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Delivers every due event once, in order, stopping at the first retryable failure.
+    pub async fn deliver_due(&self) -> Result<Pass, StoreError> {
+        loop {
+            let store = self.store.clone();
+            let due = blocking(move || store.due_notifications(Timestamp::now(), BATCH)).await?;
+            if due.is_empty() {
+                return Ok(Pass::Drained);
+            }
+            for item in due {
+                if let Some(wait) = self.deliver_one(item).await? {
+                    return Ok(Pass::RetryIn(wait));
+                }
+            }
+        }
+    }
+
+    /// Delivers one item; `Some(wait)` when it must be retried later.
+    async fn deliver_one(&self, item: OutboxItem) -> Result<Option<Duration>, StoreError> {
+        let store = self.store.clone();
+        match self.notifier.deliver(item.id, &item.event).await {
+            Ok(()) => {
+                blocking(move || store.mark_delivered(item.id)).await?;
+                Ok(None)
+            }
+            Err(DeliveryError::Retry { reason, after }) => {
+                let wait = after.unwrap_or_else(|| backoff(item.attempts));
+                tracing::warn!(id = item.id, rule = %item.event.key.rule, bot = %item.event.key.bot_id, %reason, retry_in = ?wait, "notification not delivered; will retry");
+                let retry_at = Timestamp::now().plus(wait);
+                blocking(move || store.mark_failed(item.id, &reason, retry_at)).await?;
+                Ok(Some(wait))
+            }
+            Err(DeliveryError::Rejected(reason)) => {
+                tracing::error!(id = item.id, rule = %item.event.key.rule, bot = %item.event.key.bot_id, %reason, "notification rejected; parked in the outbox for inspection");
+                blocking(move || store.mark_failed(item.id, &reason, Timestamp(i64::MAX))).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Delivers until shutdown, then makes a last pass bounded by `drain`.
+    pub async fn run(self, mut shutdown: Shutdown, drain: Duration) {
+        while !shutdown.is_triggered() {
+            let wait = match self.deliver_due().await {
+                Ok(Pass::Drained) => IDLE_CHECK,
+                Ok(Pass::RetryIn(wait)) => wait,
+                Err(error) => {
+                    tracing::error!(%error, "cannot read the outbox; retrying");
+                    Duration::from_secs(1)
+                }
+            };
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+                _ = shutdown.wait() => {}
+            }
+        }
+        match tokio::time::timeout(drain, self.deliver_due()).await {
+            Ok(Ok(Pass::Drained)) => {}
+            Ok(Ok(Pass::RetryIn(_))) | Err(_) => {
+                tracing::warn!("shutting down with notifications still in the outbox; they are delivered at the next start")
+            }
+            Ok(Err(error)) => tracing::error!(%error, "cannot read the outbox while shutting down"),
+        }
+    }
+}
+
+/// 1 s, 2 s, 4 s… up to five minutes.
+fn backoff(attempts: u32) -> Duration {
+    Duration::from_secs(1u64 << attempts.min(16)).min(MAX_BACKOFF)
+}
