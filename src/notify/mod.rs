@@ -7,7 +7,7 @@
 //! plugs in as another [`Notifier`] without any change to the engine.
 
 mod console;
-mod outbox;
+pub mod outbox;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -127,32 +127,30 @@ impl<'de> Deserialize<'de> for Mapping {
 pub(crate) struct TextOrigin {
     /// Position of the first character of the text.
     start: Position,
-    /// For block scalars (`|`), lines keep their breaks: this is the indentation column.
+    /// For literal block scalars (`|`), lines keep their breaks: this is the indentation column.
     block_indent: Option<u32>,
 }
 
 impl TextOrigin {
     /// Works out where the text of `node` starts in `file`.
     pub(crate) fn of(node: &Node, file: &str) -> TextOrigin {
-        let rest = node.offset.and_then(|o| file.get(o..)).unwrap_or("");
+        let offset = node.offset.unwrap_or(0);
         let here = node.position;
-        match rest.chars().next() {
-            Some('"') | Some('\'') => TextOrigin {
+        let rest = file.get(offset..).unwrap_or("");
+        // saphyr places a block scalar at its first content line; the indicator (`|`, `|-`,
+        // `>`…) is the last thing written before it.
+        let before = file.get(..offset).unwrap_or("").trim_end();
+        let indicator =
+            before.trim_end_matches(|c: char| matches!(c, '-' | '+') || c.is_ascii_digit());
+        match (indicator.chars().last(), rest.chars().next()) {
+            (Some('|'), _) => TextOrigin {
+                start: here,
+                block_indent: Some(here.column),
+            },
+            (_, Some('"') | Some('\'')) => TextOrigin {
                 start: Position::new(here.line, here.column + 1),
                 block_indent: None,
             },
-            Some('|') | Some('>') => {
-                let indent = rest
-                    .lines()
-                    .skip(1)
-                    .find(|l| !l.trim().is_empty())
-                    .map(|l| (l.len() - l.trim_start().len()) as u32 + 1)
-                    .unwrap_or(1);
-                TextOrigin {
-                    start: Position::new(here.line + 1, indent),
-                    block_indent: Some(indent),
-                }
-            }
             _ => TextOrigin {
                 start: here,
                 block_indent: None,
@@ -167,7 +165,6 @@ impl TextOrigin {
                 Position::new(self.start.line + line.saturating_sub(1), indent + column)
             }
             None if line <= 1 => Position::new(self.start.line, self.start.column + column),
-            // A folded plain or quoted scalar: its lines were joined, so only the start is exact.
             None => self.start,
         }
     }

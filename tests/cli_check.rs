@@ -1,0 +1,209 @@
+//! `botwatch check` as a user runs it: exit codes and the exact `FILE:LINE:COL` messages.
+
+mod support;
+
+use std::path::Path;
+
+use support::botwatch;
+
+/// Runs `botwatch check rules.yaml` on `content`; returns (exit code, stdout, stderr).
+fn check(content: &[u8]) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.yaml"), content).unwrap();
+    run_in(dir.path(), &["check", "rules.yaml"])
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = botwatch().args(args).current_dir(dir).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The broken files, each with the first line `check` must print for it.
+const BROKEN: &[(&str, &str, &str)] = &[
+    (
+        "misspelt key",
+        "rules:\n  - name: quota\n    wen: lineQuota > 1\n    when: lineQuota > 2\n",
+        "rules.yaml:3:5: rule quota: unknown key `wen`\n  hint: did you mean `when`?",
+    ),
+    (
+        "unknown severity",
+        "rules:\n  - name: quota\n    when: lineQuota > 1\n    severity: warn\n",
+        "rules.yaml:4:15: rule quota: unknown severity `warn`\n  hint: did you mean `warning`?",
+    ),
+    (
+        "bad duration",
+        "rules:\n  - name: quota\n    when: lineQuota > 1\n    for: 5x\n",
+        "rules.yaml:4:10: rule quota: `for`: `5x` is not a duration",
+    ),
+    (
+        "negative duration",
+        "rules:\n  - name: quota\n    when: lineQuota > 1\n    keep_firing_for: -5m\n",
+        "rules.yaml:4:22: rule quota: `keep_firing_for`: `-5m` is not a duration",
+    ),
+    (
+        "typo behind a dot",
+        "rules:\n  - name: t\n    when: previous.lineQuotaConsumptoin > 1\n",
+        "rules.yaml:3:19: rule t: `previous` has no field `lineQuotaConsumptoin`\n  hint: did you mean `previous.lineQuotaConsumption`?",
+    ),
+    (
+        "expression syntax",
+        "rules:\n  - name: s\n    when: \"lineQuota > > 1\"\n",
+        "rules.yaml:3:24: rule s: invalid expression: extraneous input '>'",
+    ),
+    (
+        "template variable",
+        "rules:\n  - name: s\n    when: lineQuota > 1\n    summary: \"quota on {{ bot.nme }}\"\n",
+        "rules.yaml:4:27: rule s: `bot` has no field `nme`\n  hint: did you mean `bot.name`?",
+    ),
+    (
+        "duplicate name",
+        "rules:\n  - name: a\n    when: lineQuota > 1\n  - name: a\n    when: lineQuota > 2\n",
+        "rules.yaml:4:11: rule a: duplicate rule name `a`\n  hint: the name is already used at line 2",
+    ),
+    (
+        "tab indentation",
+        "rules:\n\t- name: a\n",
+        "rules.yaml:2:2: invalid rules file: tabs disallowed",
+    ),
+    (
+        "unknown top-level key",
+        "rulez:\n  - name: a\n",
+        "rules.yaml:1:1: unknown top-level key `rulez`\n  hint: did you mean `rules`?",
+    ),
+    (
+        "platform without each",
+        "rules:\n  - name: p\n    when: '!platform.integrated'\n",
+        "rules.yaml:3:13: rule p: unknown variable `platform`\n  hint: `platform` exists only in rules with `each: platform`",
+    ),
+    (
+        "missing when",
+        "rules:\n  - name: w\n    severity: info\n",
+        "rules.yaml:2:5: rule w: a rule without `when`",
+    ),
+    (
+        "error inside a block expression",
+        "rules:\n  - name: b\n    when: |\n      lineQuota > 1 &&\n        fbIsIntegratoin\n",
+        "rules.yaml:5:9: rule b: unknown variable `fbIsIntegratoin`\n  hint: did you mean `fbIsIntegration`?",
+    ),
+    (
+        "brackets nested too deep",
+        "rules:\n  - name: deep\n    when: ((((((((((((((((((((((((((1))))))))))))))))))))))))))\n",
+        "rules.yaml:3:11: rule deep: the expression nests brackets 26 deep; at most 24 are accepted",
+    ),
+];
+
+#[test]
+fn every_broken_file_fails_with_exit_1_and_its_position() {
+    assert!(BROKEN.len() >= 10);
+    for (case, content, expected) in BROKEN {
+        let (code, _, stderr) = check(content.as_bytes());
+        assert_eq!(code, 1, "{case}: exit code; stderr:\n{stderr}");
+        assert!(
+            stderr.starts_with(expected),
+            "{case}: expected\n{expected}\n---- got ----\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn all_errors_of_a_file_are_reported_at_once_in_file_order() {
+    let content = "rules:\n  - name: a\n    wen: x\n    when: lineQuota > 1\n    severity: huge\n  - name: b\n    when: lineQuotaa > 1\n";
+    let (code, _, stderr) = check(content.as_bytes());
+    assert_eq!(code, 1);
+    let positions: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("rules.yaml:"))
+        .map(|l| l.split(": ").next().unwrap())
+        .collect();
+    assert_eq!(
+        positions,
+        ["rules.yaml:3:5", "rules.yaml:5:15", "rules.yaml:7:11"]
+    );
+    assert!(
+        stderr.trim_end().ends_with("3 errors in rules.yaml"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_refused_with_the_position_of_the_bad_byte() {
+    let (code, _, stderr) = check(b"rules:\n  - name: caf\xe9\n");
+    assert_eq!(code, 1);
+    assert!(
+        stderr.starts_with("rules.yaml:2:14: the file is not valid UTF-8"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_shipped_rules_are_valid() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let (code, stdout, stderr) = run_in(Path::new(root), &["check", "rules.yaml"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.trim(), "rules.yaml: ok, 4 rule(s)");
+}
+
+#[test]
+fn a_missing_file_is_an_error_that_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run_in(dir.path(), &["check", "nowhere.yaml"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("cannot read the rules file nowhere.yaml"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_with_a_config_validates_the_config_and_its_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rules.yaml"),
+        "rules:\n  - name: a\n    when: lineQuota > 1\n",
+    )
+    .unwrap();
+    let config = "analytics:\n  base_url: http://127.0.0.1:9/\nbots:\n  - id: b1\n    token: ${BW_TEST_TOKEN}\n    secret: s\n";
+    std::fs::write(dir.path().join("botwatch.yaml"), config).unwrap();
+    let out = botwatch()
+        .args(["check", "--config", "botwatch.yaml"])
+        .current_dir(dir.path())
+        .env("BW_TEST_TOKEN", "t")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, _, stderr) = run_in(dir.path(), &["check", "--config", "botwatch.yaml"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.starts_with("botwatch.yaml:5:12: environment variable `BW_TEST_TOKEN` is not set"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_example_config_is_valid_once_its_secrets_are_set() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = botwatch()
+        .args(["check", "--config", "botwatch.example.yaml"])
+        .current_dir(root)
+        .env("BOTWATCH_SUPPORT_TOKEN", "t")
+        .env("BOTWATCH_SUPPORT_SECRET", "s")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "botwatch.example.yaml: ok, 1 bot(s)\nrules.yaml: ok, 4 rule(s)\n"
+    );
+}

@@ -1,0 +1,283 @@
+//! The pipeline over real HTTP and a real SQLite file: the fake analytics API on 127.0.0.1,
+//! the client, the rules, the lifecycle, the store and the outbox, with restarts in between.
+
+mod support;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use botwatch::analytics::simulator::{Simulator, Step};
+use botwatch::analytics::Bot;
+use botwatch::notify::outbox::Pass;
+use botwatch::notify::Notifier;
+use botwatch::scheduler::{BotLoop, Pipeline, RunOptions};
+use botwatch::store::{SqliteStore, Store};
+use serde_json::json;
+use support::{bot, config, fake_analytics, rules, snapshot, Recorder};
+
+const RULES: &str = r#"
+rules:
+  - name: quota
+    when: lineQuotaConsumption > 800
+  - name: api
+    when: api.consecutive_failures >= 3
+    recover_when: api.up
+  - name: dropped
+    each: platform
+    when: previous.platform.integrated && !platform.integrated
+    recover_when: platform.integrated
+"#;
+
+fn good(used: i64, fb: bool) -> Step {
+    Step::respond(snapshot(
+        json!({"lineQuota": 1000, "lineQuotaConsumption": used, "fbIsIntegration": fb}),
+    ))
+}
+
+fn open(state: &Path) -> Arc<dyn Store> {
+    Arc::new(SqliteStore::open(state, Duration::from_secs(3600)).expect("open state"))
+}
+
+/// A fresh process's worth of pipeline: new store connection, new notifier, state restored.
+async fn start(
+    sim: &Simulator,
+    bot: Bot,
+    state: &Path,
+    notifier: Arc<dyn Notifier>,
+) -> (Arc<Pipeline>, BotLoop) {
+    let config = config(sim, vec![bot.clone()], state);
+    let options = RunOptions {
+        max_start_delay: Some(Duration::ZERO),
+    };
+    let pipeline = Arc::new(
+        Pipeline::new(
+            &config,
+            Arc::new(rules(RULES)),
+            open(state),
+            notifier,
+            options,
+        )
+        .unwrap(),
+    );
+    let bot_loop = BotLoop::restore(pipeline.clone(), bot).await.unwrap();
+    (pipeline, bot_loop)
+}
+
+/// Delivers until the outbox is empty (bounded).
+async fn drain(pipeline: &Pipeline) {
+    for _ in 0..100 {
+        match pipeline.outbox().deliver_due().await.unwrap() {
+            Pass::Drained => return,
+            Pass::RetryIn(wait) => tokio::time::sleep(wait).await,
+        }
+    }
+    panic!("the outbox did not drain");
+}
+
+#[tokio::test]
+async fn every_kind_of_poll_failure_is_classified_and_none_becomes_a_snapshot() {
+    let steps = vec![
+        good(900, true),
+        Step::Status(503),
+        Step::RawBody("<html>oops</html>".into()),
+        Step::Reject("secret expired".into()),
+        Step::Delay(Duration::from_secs(2), Box::new(good(100, true))),
+        Step::RawBody(r#"{"success": true, "lineQuota": "lots"}"#.into()),
+        good(900, true),
+    ];
+    let sim = fake_analytics(vec![("b1", steps)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db");
+    let recorder = Arc::new(Recorder::default());
+    let (pipeline, mut bot_loop) = start(&sim, bot("b1"), &state, recorder.clone()).await;
+    let store = open(&state);
+    bot_loop.poll_once().await.unwrap();
+    let first = store.load_bot("b1").unwrap().last_snapshot.unwrap();
+    let mut kinds = Vec::new();
+    for _ in 0..5 {
+        bot_loop.poll_once().await.unwrap();
+        let record = store.load_bot("b1").unwrap();
+        assert_eq!(
+            record.last_snapshot.as_ref(),
+            Some(&first),
+            "a failed poll never replaces the last good snapshot"
+        );
+        kinds.push(record.api.unwrap().error_kind.unwrap());
+    }
+    assert_eq!(
+        kinds,
+        ["http_status", "decode", "rejected", "timeout", "decode"]
+    );
+    bot_loop.poll_once().await.unwrap();
+    drain(&pipeline).await;
+    assert_eq!(
+        recorder.lines(),
+        ["Fired quota", "Fired api", "Resolved api"],
+        "the quota alert survived five failures"
+    );
+    assert_eq!(
+        store
+            .history("b1", botwatch::time::Timestamp(0))
+            .unwrap()
+            .len(),
+        2,
+        "history holds only good snapshots"
+    );
+    assert!(
+        sim.received().iter().all(|r| r.authorized),
+        "token and secret were sent as the API expects"
+    );
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_an_http_401_with_a_hint() {
+    let sim = fake_analytics(vec![("b1", vec![good(100, true)])]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut wrong = bot("b1");
+    wrong.secret = "not-the-secret".to_owned().into();
+    let (_pipeline, mut bot_loop) = start(
+        &sim,
+        wrong,
+        &dir.path().join("s.db"),
+        Arc::new(Recorder::default()),
+    )
+    .await;
+    bot_loop.poll_once().await.unwrap();
+    let api = open(&dir.path().join("s.db"))
+        .load_bot("b1")
+        .unwrap()
+        .api
+        .unwrap();
+    assert!(!api.up);
+    let error = api.error.unwrap();
+    assert!(
+        error.contains("HTTP 401 (check the bot's token and secret)"),
+        "{error}"
+    );
+    assert!(
+        !error.contains("not-the-secret"),
+        "the secret never appears in errors"
+    );
+}
+
+#[tokio::test]
+async fn a_restart_does_not_announce_firing_alerts_again_and_catches_a_transition_across_it() {
+    let sim = fake_analytics(vec![("b1", vec![good(900, true)])]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db");
+    let before = Arc::new(Recorder::default());
+    {
+        let (pipeline, mut bot_loop) = start(&sim, bot("b1"), &state, before.clone()).await;
+        bot_loop.poll_once().await.unwrap();
+        drain(&pipeline).await;
+    }
+    assert_eq!(before.lines(), ["Fired quota"]);
+    // While botwatch is down, Facebook is disconnected.
+    sim.set_steps("b1", vec![good(900, false)]);
+    let after = Arc::new(Recorder::default());
+    let (pipeline, mut bot_loop) = start(&sim, bot("b1"), &state, after.clone()).await;
+    bot_loop.poll_once().await.unwrap();
+    bot_loop.poll_once().await.unwrap();
+    drain(&pipeline).await;
+    assert_eq!(
+        after.lines(),
+        ["Fired dropped fb"],
+        "quota is not announced again; the drop is caught once"
+    );
+}
+
+#[tokio::test]
+async fn an_event_committed_before_a_crash_is_delivered_once_after_the_restart() {
+    let sim = fake_analytics(vec![("b1", vec![good(900, true)])]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db");
+    let never_delivered = Arc::new(Recorder::default());
+    {
+        let (_pipeline, mut bot_loop) =
+            start(&sim, bot("b1"), &state, never_delivered.clone()).await;
+        bot_loop.poll_once().await.unwrap();
+        // The process dies here, before the outbox ran.
+    }
+    assert!(never_delivered.lines().is_empty());
+    let after = Arc::new(Recorder::default());
+    let (pipeline, _bot_loop) = start(&sim, bot("b1"), &state, after.clone()).await;
+    drain(&pipeline).await;
+    drain(&pipeline).await;
+    assert_eq!(after.lines(), ["Fired quota"]);
+    assert_eq!(open(&state).outbox_len().unwrap(), 0);
+}
+
+#[tokio::test]
+async fn failed_deliveries_are_retried_in_order_with_nothing_lost_or_doubled() {
+    let steps = vec![
+        good(900, true),
+        good(900, false),
+        good(100, false),
+        good(100, true),
+    ];
+    let sim = fake_analytics(vec![("b1", steps)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let flaky = Recorder::failing_first(3);
+    let (pipeline, mut bot_loop) =
+        start(&sim, bot("b1"), &dir.path().join("s.db"), flaky.clone()).await;
+    for _ in 0..4 {
+        bot_loop.poll_once().await.unwrap();
+    }
+    drain(&pipeline).await;
+    assert_eq!(
+        flaky.lines(),
+        [
+            "Fired quota",
+            "Fired dropped fb",
+            "Resolved quota",
+            "Resolved dropped fb"
+        ]
+    );
+    assert_eq!(flaky.attempts(), 4 + 3);
+    let ids: Vec<i64> = flaky.delivered().iter().map(|(id, _)| *id).collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "delivered in the order they happened: {ids:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_service_polls_until_shutdown_and_leaves_its_state_on_disk() {
+    let sim = fake_analytics(vec![
+        ("b1", vec![good(900, true)]),
+        ("b2", vec![good(100, true)]),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db");
+    let config = config(&sim, vec![bot("b1"), bot("b2")], &state);
+    let recorder = Arc::new(Recorder::default());
+    let (trigger, shutdown) = botwatch::shutdown::channel();
+    let options = RunOptions {
+        max_start_delay: Some(Duration::ZERO),
+    };
+    let service =
+        botwatch::scheduler::run(&config, rules(RULES), recorder.clone(), options, shutdown);
+    let stopper = async {
+        // Bounded: 100 × 50 ms.
+        for _ in 0..100 {
+            if sim.served("b1") >= 2 && sim.served("b2") >= 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        trigger.trigger();
+    };
+    let (result, ()) = tokio::join!(service, stopper);
+    result.unwrap();
+    assert!(sim.served("b1") >= 2, "polled every interval");
+    assert_eq!(
+        recorder.lines(),
+        ["Fired quota"],
+        "delivered before the service returned"
+    );
+    let store = open(&state);
+    assert!(store.load_bot("b2").unwrap().last_snapshot.is_some());
+    assert_eq!(store.load_bot("b1").unwrap().instances.len(), 1);
+}

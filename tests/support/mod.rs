@@ -1,0 +1,141 @@
+//! Shared fakes and helpers for the integration tests: rules from YAML text, snapshots from
+//! JSON, a fake analytics API on 127.0.0.1 (the crate's own simulator, with scripted timelines
+//! and fault injection), a recording notifier that can fail on demand, and the real binary.
+
+#![allow(dead_code)] // each test file uses a different part of this module
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use botwatch::alerts::AlertEvent;
+use botwatch::analytics::simulator::{Simulator, Step, Timeline};
+use botwatch::analytics::{Bot, Snapshot};
+use botwatch::config::{AnalyticsConfig, Config};
+use botwatch::notify::{DeliveryError, DeliveryFuture, Notifier};
+use botwatch::rules::RuleSet;
+
+/// Compiles rules from YAML text, panicking with the diagnostics if they are invalid.
+pub fn rules(yaml: &str) -> RuleSet {
+    RuleSet::parse("test-rules.yaml", yaml).unwrap_or_else(|d| panic!("invalid test rules:\n{d}"))
+}
+
+/// A snapshot from the API's JSON.
+pub fn snapshot(json: serde_json::Value) -> Snapshot {
+    serde_json::from_value(json).expect("test snapshot")
+}
+
+/// A bot with credentials derived from its id (as the fake expects them).
+pub fn bot(id: &str) -> Bot {
+    Bot {
+        id: id.to_owned(),
+        name: format!("Bot {id}"),
+        token: format!("{id}-token").into(),
+        secret: format!("{id}-secret").into(),
+    }
+}
+
+/// Starts the fake analytics API with one scripted timeline per bot id.
+pub async fn fake_analytics(timelines: Vec<(&str, Vec<Step>)>) -> Simulator {
+    let timelines: HashMap<String, Timeline> = timelines
+        .into_iter()
+        .map(|(id, steps)| {
+            let timeline = Timeline {
+                token: format!("{id}-token"),
+                secret: format!("{id}-secret"),
+                steps,
+            };
+            (id.to_owned(), timeline)
+        })
+        .collect();
+    Simulator::start(timelines)
+        .await
+        .expect("start the fake analytics API")
+}
+
+/// A configuration polling `simulator` for `bots`, state in `state`.
+pub fn config(simulator: &Simulator, bots: Vec<Bot>, state: &Path) -> Config {
+    Config {
+        analytics: AnalyticsConfig {
+            base_url: simulator.base_url().parse().expect("base url"),
+            timeout: Duration::from_millis(500),
+            poll_interval: Duration::from_secs(1),
+            requests_per_second: std::num::NonZeroU32::new(1000).expect("non-zero"),
+            max_body_bytes: 64 * 1024,
+        },
+        bots,
+        rules: "rules.yaml".into(),
+        state: state.to_owned(),
+        history: Duration::from_secs(3600),
+    }
+}
+
+/// A notifier that records what it delivers, and fails the next N deliveries on demand.
+#[derive(Default)]
+pub struct Recorder {
+    delivered: Mutex<Vec<(i64, AlertEvent)>>,
+    attempts: AtomicUsize,
+    failures_left: AtomicUsize,
+}
+
+impl Recorder {
+    /// A recorder that fails its first `n` deliveries with a retryable error.
+    pub fn failing_first(n: usize) -> Arc<Recorder> {
+        let recorder = Recorder::default();
+        recorder.failures_left.store(n, Ordering::SeqCst);
+        Arc::new(recorder)
+    }
+
+    /// Everything delivered, in order.
+    pub fn delivered(&self) -> Vec<(i64, AlertEvent)> {
+        self.delivered.lock().unwrap().clone()
+    }
+
+    /// Delivered events as `transition rule [platform]` strings, for readable assertions.
+    pub fn lines(&self) -> Vec<String> {
+        self.delivered()
+            .iter()
+            .map(|(_, e)| {
+                let mut line = format!("{:?} {}", e.transition, e.key.rule);
+                if let Some(platform) = e.key.platform {
+                    line.push_str(&format!(" {platform}"));
+                }
+                line
+            })
+            .collect()
+    }
+
+    /// Delivery attempts, failed ones included.
+    pub fn attempts(&self) -> usize {
+        self.attempts.load(Ordering::SeqCst)
+    }
+}
+
+impl Notifier for Recorder {
+    fn deliver<'a>(&'a self, id: i64, event: &'a AlertEvent) -> DeliveryFuture<'a> {
+        Box::pin(async move {
+            self.attempts.fetch_add(1, Ordering::SeqCst);
+            let failing = self
+                .failures_left
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            if failing {
+                return Err(DeliveryError::Retry {
+                    reason: "injected failure".into(),
+                    after: Some(Duration::from_millis(10)),
+                });
+            }
+            self.delivered.lock().unwrap().push((id, event.clone()));
+            Ok(())
+        })
+    }
+}
+
+/// The `botwatch` binary built for these tests.
+pub fn botwatch() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_botwatch"));
+    command.env("RUST_LOG", "warn");
+    command
+}
