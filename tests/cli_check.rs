@@ -2,24 +2,13 @@
 
 mod support;
 
-use std::path::Path;
+use support::{project_root, run_botwatch, Outcome};
 
-use support::botwatch;
-
-/// Runs `botwatch check rules.yaml` on `content`; returns (exit code, stdout, stderr).
-fn check(content: &[u8]) -> (i32, String, String) {
+/// Runs `botwatch check rules.yaml` on `content`.
+fn check(content: &[u8]) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("rules.yaml"), content).unwrap();
-    run_in(dir.path(), &["check", "rules.yaml"])
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = botwatch().args(args).current_dir(dir).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    run_botwatch(dir.path(), &["check", "rules.yaml"], &[])
 }
 
 /// The broken files, each with the first line `check` must print for it.
@@ -100,7 +89,7 @@ const BROKEN: &[(&str, &str, &str)] = &[
 fn every_broken_file_fails_with_exit_1_and_its_position() {
     assert!(BROKEN.len() >= 10);
     for (case, content, expected) in BROKEN {
-        let (code, _, stderr) = check(content.as_bytes());
+        let Outcome { code, stderr, .. } = check(content.as_bytes());
         assert_eq!(code, 1, "{case}: exit code; stderr:\n{stderr}");
         assert!(
             stderr.starts_with(expected),
@@ -112,7 +101,7 @@ fn every_broken_file_fails_with_exit_1_and_its_position() {
 #[test]
 fn all_errors_of_a_file_are_reported_at_once_in_file_order() {
     let content = "rules:\n  - name: a\n    wen: x\n    when: lineQuota > 1\n    severity: huge\n  - name: b\n    when: lineQuotaa > 1\n";
-    let (code, _, stderr) = check(content.as_bytes());
+    let Outcome { code, stderr, .. } = check(content.as_bytes());
     assert_eq!(code, 1);
     let positions: Vec<&str> = stderr
         .lines()
@@ -131,7 +120,7 @@ fn all_errors_of_a_file_are_reported_at_once_in_file_order() {
 
 #[test]
 fn a_file_that_is_not_utf8_is_refused_with_the_position_of_the_bad_byte() {
-    let (code, _, stderr) = check(b"rules:\n  - name: caf\xe9\n");
+    let Outcome { code, stderr, .. } = check(b"rules:\n  - name: caf\xe9\n");
     assert_eq!(code, 1);
     assert!(
         stderr.starts_with("rules.yaml:2:14: the file is not valid UTF-8"),
@@ -141,69 +130,54 @@ fn a_file_that_is_not_utf8_is_refused_with_the_position_of_the_bad_byte() {
 
 #[test]
 fn the_shipped_rules_are_valid() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let (code, stdout, stderr) = run_in(Path::new(root), &["check", "rules.yaml"]);
-    assert_eq!(code, 0, "{stderr}");
-    assert_eq!(stdout.trim(), "rules.yaml: ok, 4 rule(s)");
+    let out = run_botwatch(project_root(), &["check", "rules.yaml"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout.trim(), "rules.yaml: ok, 4 rule(s)");
 }
 
 #[test]
 fn a_missing_file_is_an_error_that_names_it() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, _, stderr) = run_in(dir.path(), &["check", "nowhere.yaml"]);
-    assert_eq!(code, 1);
+    let out = run_botwatch(dir.path(), &["check", "nowhere.yaml"], &[]);
+    assert_eq!(out.code, 1);
     assert!(
-        stderr.contains("cannot read the rules file nowhere.yaml"),
-        "{stderr}"
+        out.stderr
+            .contains("cannot read the rules file nowhere.yaml"),
+        "{}",
+        out.stderr
     );
 }
 
 #[test]
 fn check_with_a_config_validates_the_config_and_its_rules() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("rules.yaml"),
-        "rules:\n  - name: a\n    when: lineQuota > 1\n",
-    )
-    .unwrap();
+    let rules = "rules:\n  - name: a\n    when: lineQuota > 1\n";
+    std::fs::write(dir.path().join("rules.yaml"), rules).unwrap();
     let config = "analytics:\n  base_url: http://127.0.0.1:9/\nbots:\n  - id: b1\n    token: ${BW_TEST_TOKEN}\n    secret: s\n";
     std::fs::write(dir.path().join("botwatch.yaml"), config).unwrap();
-    let out = botwatch()
-        .args(["check", "--config", "botwatch.yaml"])
-        .current_dir(dir.path())
-        .env("BW_TEST_TOKEN", "t")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let (code, _, stderr) = run_in(dir.path(), &["check", "--config", "botwatch.yaml"]);
-    assert_eq!(code, 1);
-    assert!(
-        stderr.starts_with("botwatch.yaml:5:12: environment variable `BW_TEST_TOKEN` is not set"),
-        "{stderr}"
-    );
+    let args = ["check", "--config", "botwatch.yaml"];
+    let out = run_botwatch(dir.path(), &args, &[("BW_TEST_TOKEN", "t")]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = run_botwatch(dir.path(), &args, &[]);
+    assert_eq!(out.code, 1);
+    let expected = "botwatch.yaml:5:12: environment variable `BW_TEST_TOKEN` is not set";
+    assert!(out.stderr.starts_with(expected), "{}", out.stderr);
 }
 
 #[test]
 fn the_example_config_is_valid_once_its_secrets_are_set() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let out = botwatch()
-        .args(["check", "--config", "botwatch.example.yaml"])
-        .current_dir(root)
-        .env("BOTWATCH_SUPPORT_TOKEN", "t")
-        .env("BOTWATCH_SUPPORT_SECRET", "s")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let secrets = [
+        ("BOTWATCH_SUPPORT_TOKEN", "t"),
+        ("BOTWATCH_SUPPORT_SECRET", "s"),
+    ];
+    let out = run_botwatch(
+        project_root(),
+        &["check", "--config", "botwatch.example.yaml"],
+        &secrets,
     );
+    assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        out.stdout,
         "botwatch.example.yaml: ok, 1 bot(s)\nrules.yaml: ok, 4 rule(s)\n"
     );
 }

@@ -3,50 +3,42 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::botwatch;
+use support::{project_root, run_botwatch, Outcome};
 
-fn write(dir: &std::path::Path, name: &str, value: &Value) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, serde_json::to_vec(value).unwrap()).unwrap();
-    path.display().to_string()
+/// Writes the given API responses into a temporary folder and runs `botwatch eval` there with
+/// the shipped rules.
+fn eval(files: &[(&str, Value)], args: &[&str]) -> Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, value) in files {
+        std::fs::write(dir.path().join(name), serde_json::to_vec(value).unwrap()).unwrap();
+    }
+    let rules = project_root().join("rules.yaml");
+    let mut all = vec!["eval", "--rules", rules.to_str().unwrap()];
+    all.extend_from_slice(args);
+    run_botwatch(dir.path(), &all, &[])
 }
 
 #[test]
 fn eval_prints_every_rule_instance_as_json() {
-    let dir = tempfile::tempdir().unwrap();
-    let previous = write(
-        dir.path(),
-        "previous.json",
-        &json!({"success": true, "fbIsIntegration": true, "lineIsIntegration": true}),
-    );
-    let current = write(
-        dir.path(),
+    let previous = json!({"success": true, "fbIsIntegration": true, "lineIsIntegration": true});
+    let current = json!({"success": true, "message": "ok", "lineQuota": 1000, "lineQuotaConsumption": 850,
+        "fbIsIntegration": false, "lineIsIntegration": true});
+    let args = [
+        "--snapshot",
         "current.json",
-        &json!({"success": true, "message": "ok", "lineQuota": 1000, "lineQuotaConsumption": 850, "fbIsIntegration": false, "lineIsIntegration": true}),
+        "--previous",
+        "previous.json",
+        "--format",
+        "json",
+        "--bot-name",
+        "Support",
+    ];
+    let out = eval(
+        &[("current.json", current), ("previous.json", previous)],
+        &args,
     );
-    let rules = format!("{}/rules.yaml", env!("CARGO_MANIFEST_DIR"));
-    let out = botwatch()
-        .args([
-            "eval",
-            "--rules",
-            &rules,
-            "--snapshot",
-            &current,
-            "--previous",
-            &previous,
-            "--format",
-            "json",
-            "--bot-name",
-            "Support",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let rows: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
     let find = |rule: &str, platform: Option<&str>| {
         rows.iter()
             .find(|r| r["rule"] == rule && r["labels"]["platform"].as_str() == platform)
@@ -67,10 +59,10 @@ fn eval_prints_every_rule_instance_as_json() {
         find("integration-dropped", Some("line"))["condition"],
         "inactive"
     );
-    let whatsapp = find("integration-dropped", Some("whatsapp"));
     assert_eq!(
-        whatsapp["condition"], "unknown",
-        "whatsapp was never reported"
+        find("integration-dropped", Some("whatsapp"))["condition"],
+        "unknown",
+        "never reported"
     );
     assert_eq!(find("analytics-api-failing", None)["condition"], "inactive");
     assert_eq!(
@@ -82,30 +74,24 @@ fn eval_prints_every_rule_instance_as_json() {
 
 #[test]
 fn eval_without_previous_reports_transitions_as_unknown_in_text() {
-    let dir = tempfile::tempdir().unwrap();
-    let current = write(
-        dir.path(),
-        "current.json",
-        &json!({"lineQuota": 1000, "lineQuotaConsumption": 990, "fbIsIntegration": false}),
+    let current = json!({"lineQuota": 1000, "lineQuotaConsumption": 990, "fbIsIntegration": false});
+    let out = eval(
+        &[("current.json", current)],
+        &["--snapshot", "current.json"],
     );
-    let rules = format!("{}/rules.yaml", env!("CARGO_MANIFEST_DIR"));
-    let out = botwatch()
-        .args(["eval", "--rules", &rules, "--snapshot", &current])
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let fb = text
-        .lines()
-        .find(|l| l.starts_with("integration-dropped{platform=fb}"))
-        .unwrap();
+    let line = |start: &str| {
+        out.stdout
+            .lines()
+            .find(|l| l.starts_with(start))
+            .unwrap()
+            .to_owned()
+    };
+    let fb = line("integration-dropped{platform=fb}");
     assert!(
         fb.contains(" unknown ") && fb.contains("no data for `previous`"),
         "{fb}"
     );
-    let critical = text
-        .lines()
-        .find(|l| l.starts_with("line-quota-critical"))
-        .unwrap();
+    let critical = line("line-quota-critical");
     assert!(
         critical.contains(" active ") && critical.contains("LINE quota at 99.0 %"),
         "{critical}"
@@ -114,34 +100,25 @@ fn eval_without_previous_reports_transitions_as_unknown_in_text() {
 
 #[test]
 fn eval_refuses_a_response_that_says_success_false() {
-    let dir = tempfile::tempdir().unwrap();
-    let current = write(
-        dir.path(),
-        "current.json",
-        &json!({"success": false, "message": "bad secret"}),
+    let current = json!({"success": false, "message": "bad secret"});
+    let out = eval(
+        &[("current.json", current)],
+        &["--snapshot", "current.json"],
     );
-    let rules = format!("{}/rules.yaml", env!("CARGO_MANIFEST_DIR"));
-    let out = botwatch()
-        .args(["eval", "--rules", &rules, "--snapshot", &current])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.code, 1);
     assert!(
-        stderr.contains("is not a usable API response") && stderr.contains("bad secret"),
-        "{stderr}"
+        out.stderr.contains("is not a usable API response") && out.stderr.contains("bad secret"),
+        "{}",
+        out.stderr
     );
 }
 
 #[test]
 fn demo_plays_the_scenario_and_shows_alerts_firing_and_resolving() {
-    let out = botwatch().args(["demo"]).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "stdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_botwatch(dir.path(), &["demo"], &[]);
+    let stdout = &out.stdout;
+    assert_eq!(out.code, 0, "stdout:\n{stdout}\nstderr:\n{}", out.stderr);
     let count = |what: &str, rule: &str| {
         stdout
             .lines()
@@ -162,11 +139,9 @@ fn demo_plays_the_scenario_and_shows_alerts_firing_and_resolving() {
         );
     }
     assert!(stdout.contains("platform=fb"), "{stdout}");
-    assert!(
-        !stdout
-            .lines()
-            .any(|l| l.contains("Sales bot") && l.contains("FIRING")),
-        "the healthy bot stays quiet:\n{stdout}"
-    );
+    let sales_fired = stdout
+        .lines()
+        .any(|l| l.contains("Sales bot") && l.contains("FIRING"));
+    assert!(!sales_fired, "the healthy bot stays quiet:\n{stdout}");
     assert!(stdout.contains("demo finished"));
 }

@@ -4,14 +4,13 @@
 
 #![allow(dead_code)] // each test file uses a different part of this module
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use botwatch::alerts::AlertEvent;
-use botwatch::analytics::simulator::{Simulator, Step, Timeline};
+use botwatch::analytics::simulator::{simulated_bot, timelines_for, Simulator, Step};
 use botwatch::analytics::{Bot, Snapshot};
 use botwatch::config::{AnalyticsConfig, Config};
 use botwatch::notify::{DeliveryError, DeliveryFuture, Notifier};
@@ -27,30 +26,14 @@ pub fn snapshot(json: serde_json::Value) -> Snapshot {
     serde_json::from_value(json).expect("test snapshot")
 }
 
-/// A bot with credentials derived from its id (as the fake expects them).
+/// A bot with the credentials the fake expects for its id.
 pub fn bot(id: &str) -> Bot {
-    Bot {
-        id: id.to_owned(),
-        name: format!("Bot {id}"),
-        token: format!("{id}-token").into(),
-        secret: format!("{id}-secret").into(),
-    }
+    simulated_bot(id, &format!("Bot {id}"))
 }
 
 /// Starts the fake analytics API with one scripted timeline per bot id.
 pub async fn fake_analytics(timelines: Vec<(&str, Vec<Step>)>) -> Simulator {
-    let timelines: HashMap<String, Timeline> = timelines
-        .into_iter()
-        .map(|(id, steps)| {
-            let timeline = Timeline {
-                token: format!("{id}-token"),
-                secret: format!("{id}-secret"),
-                steps,
-            };
-            (id.to_owned(), timeline)
-        })
-        .collect();
-    Simulator::start(timelines)
+    Simulator::start(timelines_for(timelines))
         .await
         .expect("start the fake analytics API")
 }
@@ -133,9 +116,33 @@ impl Notifier for Recorder {
     }
 }
 
-/// The `botwatch` binary built for these tests.
-pub fn botwatch() -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_botwatch"));
-    command.env("RUST_LOG", "warn");
-    command
+/// What a run of the binary showed the user.
+pub struct Outcome {
+    /// The exit code.
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// Runs the real `botwatch` binary in `dir` with `args` and extra environment variables.
+pub fn run_botwatch(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_botwatch"))
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run botwatch");
+    Outcome {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The project's root folder (where the shipped rules.yaml is).
+pub fn project_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
 }

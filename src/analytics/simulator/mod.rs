@@ -19,7 +19,9 @@ use axum::routing::post;
 use axum::Router;
 use serde::Deserialize;
 
-use super::Snapshot;
+use secrecy::SecretString;
+
+use super::{Bot, Snapshot};
 pub use scenario::{demo_bots, demo_timelines, DEMO_STEPS};
 
 /// What the simulator answers to one request.
@@ -53,6 +55,31 @@ pub struct Timeline {
     pub secret: String,
     /// The answers, in request order; the last one repeats.
     pub steps: Vec<Step>,
+}
+
+/// A bot whose credentials follow the simulator's convention (`{id}-token`, `{id}-secret`).
+pub fn simulated_bot(id: &str, name: &str) -> Bot {
+    Bot {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        token: SecretString::from(format!("{id}-token")),
+        secret: SecretString::from(format!("{id}-secret")),
+    }
+}
+
+/// Timelines by bot id, with the credentials of [`simulated_bot`].
+pub fn timelines_for(steps_by_bot: Vec<(&str, Vec<Step>)>) -> HashMap<String, Timeline> {
+    steps_by_bot
+        .into_iter()
+        .map(|(id, steps)| {
+            let timeline = Timeline {
+                token: format!("{id}-token"),
+                secret: format!("{id}-secret"),
+                steps,
+            };
+            (id.to_owned(), timeline)
+        })
+        .collect()
 }
 
 /// A request the simulator received, for tests to inspect.

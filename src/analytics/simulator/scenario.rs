@@ -7,9 +7,7 @@
 
 use std::collections::HashMap;
 
-use secrecy::SecretString;
-
-use super::{Step, Timeline};
+use super::{simulated_bot, timelines_for, Step, Timeline};
 use crate::analytics::{Bot, Snapshot};
 
 const SUPPORT_QUOTA_USED: [i64; 16] = [
@@ -24,15 +22,10 @@ pub const DEMO_STEPS: usize = 24;
 
 /// The two demo bots, with the credentials the simulator expects.
 pub fn demo_bots() -> Vec<Bot> {
-    [("demo-support", "Support bot"), ("demo-sales", "Sales bot")]
-        .into_iter()
-        .map(|(id, name)| Bot {
-            id: id.to_owned(),
-            name: name.to_owned(),
-            token: SecretString::from(format!("{id}-token")),
-            secret: SecretString::from(format!("{id}-secret")),
-        })
-        .collect()
+    vec![
+        simulated_bot("demo-support", "Support bot"),
+        simulated_bot("demo-sales", "Sales bot"),
+    ]
 }
 
 /// The scripted timelines of [`demo_bots`], by bot id.
@@ -41,17 +34,7 @@ pub fn demo_timelines() -> HashMap<String, Timeline> {
     let sales = (0..DEMO_STEPS)
         .map(|i| Step::respond(sales_snapshot(i)))
         .collect();
-    [("demo-support", support), ("demo-sales", sales)]
-        .into_iter()
-        .map(|(id, steps)| {
-            let timeline = Timeline {
-                token: format!("{id}-token"),
-                secret: format!("{id}-secret"),
-                steps,
-            };
-            (id.to_owned(), timeline)
-        })
-        .collect()
+    timelines_for(vec![("demo-support", support), ("demo-sales", sales)])
 }
 
 fn support_step(i: usize) -> Step {
