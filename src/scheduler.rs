@@ -106,9 +106,9 @@ impl BotLoop {
         })
     }
 
-    /// Polls once, evaluates the rules, and commits state and events.
+    /// Polls once, evaluates the rules, and commits state and events. The upstream rate limit
+    /// is the caller's business ([`BotLoop::run`] waits for it).
     pub async fn poll_once(&mut self) -> Result<(), StoreError> {
-        self.pipeline.limiter.until_ready().await;
         let result = self.pipeline.client.fetch(&self.bot).await;
         let now = Timestamp::now();
         let api = match &result {
@@ -195,6 +195,11 @@ impl BotLoop {
         loop {
             tokio::select! {
                 _ = ticks.tick() => {}
+                _ = shutdown.wait() => return,
+            }
+            // Waiting for upstream budget is cancelled by shutdown; a poll once started is not.
+            tokio::select! {
+                _ = self.pipeline.limiter.until_ready() => {}
                 _ = shutdown.wait() => return,
             }
             if let Err(error) = self.poll_once().await {

@@ -252,6 +252,23 @@ fn a_missing_field_is_unknown_and_neither_fires_nor_resolves() {
 }
 
 #[test]
+fn unknown_data_neither_completes_a_pending_period_nor_sends_reminders() {
+    let mut bot = Bot::new("rules:\n  - name: quota\n    when: lineQuotaConsumption > 800\n    for: 5m\n    repeat_every: 10m\n");
+    bot.poll(0, quota(900));
+    assert!(
+        bot.poll(600, json!({"lineQuota": 1000})).is_empty(),
+        "`for` elapsed, but the data is missing"
+    );
+    assert_eq!(bot.phase("quota"), Some(Phase::Pending));
+    assert_eq!(bot.poll(60, quota(900)), ["Fired quota"]);
+    assert!(
+        bot.poll(3600, json!({})).is_empty(),
+        "no reminder rendered from missing data"
+    );
+    assert_eq!(bot.poll(60, quota(900)), ["Reminder quota"]);
+}
+
+#[test]
 fn a_failed_poll_keeps_snapshot_rules_and_moves_only_api_rules() {
     let mut bot = Bot::new(
         "rules:\n  - name: quota\n    when: lineQuotaConsumption > 800\n  - name: api\n    when: api.consecutive_failures >= 3\n    recover_when: api.up\n  - name: dropped\n    each: platform\n    when: previous.platform.integrated && !platform.integrated\n",

@@ -80,11 +80,13 @@ pub fn step(
             };
             fire_if_due(pending, timing, now)
         }
-        (Some(instance), _) if instance.phase == Phase::Pending => match active {
-            Some(false) => quiet(None),
-            _ => fire_if_due(instance, timing, now),
+        // Unknown changes nothing: no fire, no resolve, no reminder rendered from missing data.
+        (Some(instance), None) => quiet(Some(instance)),
+        (Some(instance), Some(active)) if instance.phase == Phase::Pending => match active {
+            false => quiet(None),
+            true => fire_if_due(instance, timing, now),
         },
-        (Some(instance), active) => firing_step(instance, active, timing, now),
+        (Some(instance), Some(active)) => firing_step(instance, active, timing, now),
     }
 }
 
@@ -108,28 +110,19 @@ fn fire_if_due(mut pending: AlertInstance, timing: &Timing, now: Timestamp) -> S
     }
 }
 
-fn firing_step(
-    mut instance: AlertInstance,
-    active: Option<bool>,
-    timing: &Timing,
-    now: Timestamp,
-) -> Step {
+fn firing_step(mut instance: AlertInstance, active: bool, timing: &Timing, now: Timestamp) -> Step {
     match (active, instance.clearing_since) {
-        (Some(false), None) if timing.keep_firing_for.is_zero() => resolve(instance),
-        (Some(false), None) => {
+        (false, None) if timing.keep_firing_for.is_zero() => resolve(instance),
+        (false, None) => {
             instance.clearing_since = Some(now);
             quiet(Some(instance))
         }
-        (Some(false), Some(since)) if now.since(since) >= timing.keep_firing_for => {
-            resolve(instance)
-        }
-        (Some(false), Some(_)) => quiet(Some(instance)),
-        (Some(true), _) => {
+        (false, Some(since)) if now.since(since) >= timing.keep_firing_for => resolve(instance),
+        (false, Some(_)) => quiet(Some(instance)),
+        (true, _) => {
             instance.clearing_since = None;
             remind_if_due(instance, timing, now)
         }
-        (None, None) => remind_if_due(instance, timing, now),
-        (None, Some(_)) => quiet(Some(instance)),
     }
 }
 

@@ -1,0 +1,97 @@
+//! `botwatch run` as an operator runs it: a config file, the real binary, SIGTERM.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use botwatch::analytics::simulator::Step;
+use botwatch::store::{SqliteStore, Store};
+use serde_json::json;
+use support::{fake_analytics, project_root, snapshot};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_alerts_on_stdout_and_stops_cleanly_on_sigterm() {
+    let high = Step::respond(snapshot(
+        json!({"lineQuota": 1000, "lineQuotaConsumption": 990}),
+    ));
+    let sim = fake_analytics(vec![("b1", vec![high])]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let rules = project_root().join("rules.yaml");
+    let config = format!(
+        "analytics:\n  base_url: {}\n  poll_interval: 1s\nbots:\n  - id: b1\n    name: Support\n    token: ${{BW_TOKEN}}\n    secret: ${{BW_SECRET}}\nrules: {}\nstate: state/botwatch.db\n",
+        sim.base_url(),
+        rules.display()
+    );
+    std::fs::write(dir.path().join("botwatch.yaml"), config).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_botwatch"))
+        .args(["run", "--config", "botwatch.yaml"])
+        .current_dir(dir.path())
+        .env("BW_TOKEN", "b1-token")
+        .env("BW_SECRET", "b1-secret")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, received) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    // The first poll happens within one interval; allow generous time on a loaded machine.
+    let mut fired = Vec::new();
+    while fired.len() < 2 {
+        let line = received
+            .recv_timeout(Duration::from_secs(30))
+            .expect("alerts on stdout");
+        fired.push(line);
+    }
+    assert!(
+        fired
+            .iter()
+            .any(|l| l.contains("FIRING") && l.contains("line-quota-high")),
+        "{fired:?}"
+    );
+    assert!(
+        fired
+            .iter()
+            .any(|l| l.contains("FIRING") && l.contains("line-quota-critical")),
+        "{fired:?}"
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("botwatch stopped; state saved"), "{stderr}");
+    assert!(
+        !stderr.contains("b1-secret") && !stderr.contains("b1-token"),
+        "no secret in the logs"
+    );
+    let state = dir.path().join("state/botwatch.db");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the state file is owner-only");
+    }
+    let store = SqliteStore::open(&state, Duration::from_secs(3600)).unwrap();
+    assert_eq!(
+        store.load_bot("b1").unwrap().instances.len(),
+        2,
+        "both alerts saved as firing"
+    );
+    assert_eq!(
+        store.outbox_len().unwrap(),
+        0,
+        "everything announced was delivered"
+    );
+}
