@@ -248,16 +248,15 @@ fn read_keys<'a>(mapping: &'a Mapping, report: &mut Report) -> Draft<'a> {
             other => unknown_key(report, key.position, other, &RULE_KEYS),
         }
     }
-    for node in [
-        draft.when,
-        draft.recover_when,
-        draft.summary,
-        draft.description,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        if let Err((message, hint)) = fields::text(node, "this key") {
+    let texts = [
+        ("when", draft.when),
+        ("recover_when", draft.recover_when),
+        ("summary", draft.summary),
+        ("description", draft.description),
+    ];
+    for (key, node) in texts {
+        let Some(node) = node else { continue };
+        if let Err((message, hint)) = fields::text(node, key) {
             report.error(node.position, message, hint);
         }
     }
