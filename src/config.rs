@@ -15,6 +15,7 @@ use serde_saphyr::Spanned;
 use url::Url;
 
 use crate::analytics::Bot;
+use crate::discord::config::{DiscordConfig, RawDiscord};
 use crate::rules::{Diagnostic, Position};
 
 /// The loaded configuration.
@@ -30,6 +31,8 @@ pub struct Config {
     pub state: PathBuf,
     /// How long snapshot history is kept.
     pub history: Duration,
+    /// Where alerts go in Discord (console only when absent).
+    pub discord: Option<DiscordConfig>,
 }
 
 /// The `analytics:` section.
@@ -79,6 +82,7 @@ struct RawConfig {
     state: PathBuf,
     #[serde(default = "default_history", with = "humantime_serde")]
     history: Duration,
+    discord: Option<Spanned<RawDiscord>>,
 }
 
 fn default_rules() -> PathBuf {
@@ -198,12 +202,29 @@ impl Config {
                 "add at least one entry under `bots:`",
             ));
         }
+        let discord = match raw.discord {
+            Some(section) => {
+                let at = crate::rules::position_of(&section.referenced);
+                let expand_env = |text: &str| {
+                    expand(text, env)
+                        .map_err(|name| format!("environment variable `{name}` is not set"))
+                };
+                Some(
+                    section
+                        .value
+                        .resolve(&expand_env)
+                        .map_err(|m| invalid(at, m, "see README.md, \"Discord\""))?,
+                )
+            }
+            None => None,
+        };
         Ok(Config {
             analytics: raw.analytics,
             bots,
             rules: base.join(raw.rules),
             state: base.join(raw.state),
             history: raw.history,
+            discord,
         })
     }
 }

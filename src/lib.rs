@@ -18,6 +18,7 @@ pub mod alerts;
 pub mod analytics;
 pub mod cli;
 pub mod config;
+pub mod discord;
 pub mod notify;
 pub mod rules;
 pub mod scheduler;

@@ -209,23 +209,27 @@ impl BotLoop {
     }
 }
 
+/// Opens the state store named by the config (on the blocking pool: it may create the file).
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    use anyhow::Context as _;
+    let (state, history) = (config.state.clone(), config.history);
+    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&state, history))
+        .await
+        .context("opening the state store")??;
+    Ok(Arc::new(store))
+}
+
 /// Runs the whole pipeline for `config` until `shutdown`: restores state, polls every bot,
 /// delivers notifications, then stops polling, drains the outbox and returns.
 pub async fn run(
     config: &Config,
     rules: RuleSet,
+    store: Arc<dyn Store>,
     notifier: Arc<dyn Notifier>,
     options: RunOptions,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     use anyhow::Context as _;
-    let state = config.state.clone();
-    let history = config.history;
-    let store: Arc<dyn Store> = Arc::new(
-        tokio::task::spawn_blocking(move || SqliteStore::open(&state, history))
-            .await
-            .context("opening the state store")??,
-    );
     let pipeline = Arc::new(Pipeline::new(
         config,
         Arc::new(rules),

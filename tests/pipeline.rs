@@ -257,8 +257,15 @@ async fn the_service_polls_until_shutdown_and_leaves_its_state_on_disk() {
     let options = RunOptions {
         max_start_delay: Some(Duration::ZERO),
     };
-    let service =
-        botwatch::scheduler::run(&config, rules(RULES), recorder.clone(), options, shutdown);
+    let store = botwatch::scheduler::open_store(&config).await.unwrap();
+    let service = botwatch::scheduler::run(
+        &config,
+        rules(RULES),
+        store,
+        recorder.clone(),
+        options,
+        shutdown,
+    );
     let stopper = async {
         // Bounded: 100 × 50 ms.
         for _ in 0..100 {

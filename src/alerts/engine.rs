@@ -37,6 +37,9 @@ pub struct AlertEvent {
     pub fired_at: Option<Timestamp>,
     /// When this event happened.
     pub at: Timestamp,
+    /// The rule's destination override (`channel:`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
 }
 
 /// What one poll changed.
@@ -155,6 +158,7 @@ fn announce(
         active_since: instance.active_since,
         fired_at: instance.fired_at,
         at: now,
+        channel: rule.channel.clone(),
     }
 }
 

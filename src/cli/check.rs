@@ -8,6 +8,7 @@ use crate::rules::{LoadError, RuleSet};
 
 pub(super) fn check(rules: Option<PathBuf>, config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let mut rules_path = rules;
+    let mut loaded_config = None;
     if let Some(config_path) = &config {
         match Config::load(config_path) {
             Ok(loaded) => {
@@ -16,7 +17,8 @@ pub(super) fn check(rules: Option<PathBuf>, config: Option<PathBuf>) -> anyhow::
                     config_path.display(),
                     loaded.bots.len()
                 );
-                rules_path.get_or_insert(loaded.rules);
+                rules_path.get_or_insert(loaded.rules.clone());
+                loaded_config = Some(loaded);
             }
             Err(ConfigError::Invalid(diagnostic)) => {
                 return Ok(super::report_invalid(
@@ -34,6 +36,9 @@ pub(super) fn check(rules: Option<PathBuf>, config: Option<PathBuf>) -> anyhow::
     let rules_path = rules_path.unwrap_or_else(|| PathBuf::from("rules.yaml"));
     match RuleSet::load(&rules_path) {
         Ok(set) => {
+            if let Some(Err(code)) = loaded_config.map(|c| super::check_channels(&c, &set)) {
+                return Ok(code);
+            }
             println!("{}: ok, {} rule(s)", rules_path.display(), set.rules.len());
             Ok(ExitCode::SUCCESS)
         }

@@ -3,17 +3,19 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
 use crate::analytics::simulator::{demo_bots, demo_timelines, Simulator, DEMO_STEPS};
+use crate::cli::DemoDiscord;
 use crate::config::{AnalyticsConfig, Config};
-use crate::notify::ConsoleNotifier;
+use crate::discord::config::DiscordConfig;
+use crate::discord::destination::{parse_channel_id, parse_webhook_url, Destination};
 use crate::rules::{LoadError, RuleSet};
 use crate::scheduler::{self, RunOptions};
 use crate::shutdown;
+use secrecy::SecretString;
 
 /// The shipped rules, built in so that the demo works from any directory.
 const SHIPPED_RULES: &str = include_str!("../../rules.yaml");
@@ -23,6 +25,7 @@ const MAX_DEMO: Duration = Duration::from_secs(120);
 pub(super) fn demo(
     duration: Option<Duration>,
     rules_path: Option<PathBuf>,
+    discord: DemoDiscord,
 ) -> anyhow::Result<ExitCode> {
     let rules = match &rules_path {
         Some(path) => RuleSet::load(path),
@@ -36,11 +39,36 @@ pub(super) fn demo(
         Err(error) => return Err(error.into()),
     };
     let deadline = duration.unwrap_or(MAX_DEMO).min(MAX_DEMO);
-    super::runtime()?.block_on(play(rules, deadline, duration.is_none()))?;
+    let discord = discord_config(discord)?;
+    super::runtime()?.block_on(play(rules, discord, deadline, duration.is_none()))?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn play(rules: RuleSet, deadline: Duration, until_scenario_ends: bool) -> anyhow::Result<()> {
+/// Discord settings from the demo's flags: none, one channel, or one webhook.
+fn discord_config(flags: DemoDiscord) -> anyhow::Result<Option<DiscordConfig>> {
+    let token = flags.discord_token.map(SecretString::from);
+    let destination = match (flags.discord_channel, flags.discord_webhook) {
+        (Some(channel), _) => {
+            Destination::Channel(parse_channel_id(&channel).map_err(anyhow::Error::msg)?)
+        }
+        (None, Some(url)) => {
+            Destination::Webhook(parse_webhook_url(&url).map_err(anyhow::Error::msg)?)
+        }
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(DiscordConfig::single(
+        token,
+        destination,
+        flags.discord_api_base_url,
+    )))
+}
+
+async fn play(
+    rules: RuleSet,
+    discord: Option<DiscordConfig>,
+    deadline: Duration,
+    until_scenario_ends: bool,
+) -> anyhow::Result<()> {
     let simulator = Simulator::start(demo_timelines())
         .await
         .context("starting the simulator")?;
@@ -57,7 +85,10 @@ async fn play(rules: RuleSet, deadline: Duration, until_scenario_ends: bool) -> 
         rules: PathBuf::from("rules.yaml"),
         state: state.path().join("demo.db"),
         history: Duration::from_secs(3600),
+        discord,
     };
+    let store = scheduler::open_store(&config).await?;
+    let notifier = super::notifier_for(&config, store.clone())?;
     println!(
         "botwatch demo: a simulated analytics API on {}",
         simulator.base_url()
@@ -71,6 +102,9 @@ async fn play(rules: RuleSet, deadline: Duration, until_scenario_ends: bool) -> 
         "  watch: LINE quota past 80 % (it wobbles at 80 % without flapping) and 95 %, then reset;"
     );
     println!("         Facebook integration dropped and restored; an API outage and recovery.");
+    if config.discord.is_some() {
+        println!("  alerts also go to Discord");
+    }
     println!();
     let (trigger, shutdown) = shutdown::channel();
     let watcher = async {
@@ -93,7 +127,7 @@ async fn play(rules: RuleSet, deadline: Duration, until_scenario_ends: bool) -> 
         max_start_delay: Some(Duration::from_millis(200)),
     };
     let (result, ()) = tokio::join!(
-        scheduler::run(&config, rules, Arc::new(ConsoleNotifier), options, shutdown),
+        scheduler::run(&config, rules, store, notifier, options, shutdown),
         watcher
     );
     simulator.shutdown();

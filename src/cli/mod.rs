@@ -76,7 +76,33 @@ pub enum Command {
         /// Rules to use instead of the shipped rules.yaml.
         #[arg(long)]
         rules: Option<PathBuf>,
+        /// Also post the alerts to Discord.
+        #[command(flatten)]
+        discord: DemoDiscord,
     },
+}
+
+/// Where `botwatch demo` also posts, if anywhere: a channel (with a bot token) or a webhook.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoDiscord {
+    /// Bot token, to post to `--discord-channel`.
+    #[arg(long, env = "BOTWATCH_DISCORD_TOKEN", hide_env_values = true)]
+    pub discord_token: Option<String>,
+    /// Channel id to post to (needs the token).
+    #[arg(long, env = "BOTWATCH_DISCORD_CHANNEL", requires = "discord_token")]
+    pub discord_channel: Option<String>,
+    /// Webhook URL to post to instead of a channel.
+    #[arg(
+        long,
+        env = "BOTWATCH_DISCORD_WEBHOOK",
+        hide_env_values = true,
+        conflicts_with = "discord_channel"
+    )]
+    pub discord_webhook: Option<String>,
+    /// Discord API base URL (a proxy); serenity's rate limiter is then bypassed, botwatch's own
+    /// limits and 429 handling remain.
+    #[arg(long, env = "BOTWATCH_DISCORD_API_BASE_URL")]
+    pub discord_api_base_url: Option<String>,
 }
 
 /// Output formats of `eval`.
@@ -112,8 +138,47 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             &bot_id,
             &bot_name,
         ),
-        Command::Demo { duration, rules } => demo::demo(duration, rules),
+        Command::Demo {
+            duration,
+            rules,
+            discord,
+        } => demo::demo(duration, rules, discord),
     }
+}
+
+/// The notifier for a config: Discord (with console lines) when configured, else the console.
+fn notifier_for(
+    config: &crate::config::Config,
+    store: std::sync::Arc<dyn crate::store::Store>,
+) -> anyhow::Result<std::sync::Arc<dyn crate::notify::Notifier>> {
+    use crate::discord::sink::DiscordNotifier;
+    use crate::notify::{ConsoleNotifier, WithConsole};
+    Ok(match &config.discord {
+        Some(discord) => std::sync::Arc::new(WithConsole::new(DiscordNotifier::new(
+            discord.clone(),
+            store,
+        )?)),
+        None => std::sync::Arc::new(ConsoleNotifier),
+    })
+}
+
+/// Errors of rules that route to destinations the config does not have.
+fn check_channels(
+    config: &crate::config::Config,
+    rules: &crate::rules::RuleSet,
+) -> Result<(), ExitCode> {
+    let unknown = config
+        .discord
+        .as_ref()
+        .map(|d| d.unknown_channels(rules))
+        .unwrap_or_default();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    for message in &unknown {
+        eprintln!("{}: {message}", config.rules.display());
+    }
+    Err(ExitCode::from(1))
 }
 
 /// A multi-threaded runtime for the commands that run the pipeline.

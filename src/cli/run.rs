@@ -1,14 +1,11 @@
 //! `botwatch run`: the service, until SIGINT or SIGTERM.
 
-use std::path::Path;
-use std::process::ExitCode;
-use std::sync::Arc;
-
 use crate::config::{Config, ConfigError};
-use crate::notify::ConsoleNotifier;
 use crate::rules::{LoadError, RuleSet};
 use crate::scheduler::{self, RunOptions};
 use crate::shutdown;
+use std::path::Path;
+use std::process::ExitCode;
 
 pub(super) fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let config = match Config::load(config_path) {
@@ -33,7 +30,12 @@ pub(super) fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         }
         Err(error) => return Err(error.into()),
     };
+    if let Err(code) = super::check_channels(&config, &rules) {
+        return Ok(code);
+    }
     super::runtime()?.block_on(async {
+        let store = scheduler::open_store(&config).await?;
+        let notifier = super::notifier_for(&config, store.clone())?;
         let (trigger, shutdown) = shutdown::channel();
         tokio::spawn(async move {
             wait_for_signal().await;
@@ -43,7 +45,7 @@ pub(super) fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         let options = RunOptions {
             max_start_delay: None,
         };
-        scheduler::run(&config, rules, Arc::new(ConsoleNotifier), options, shutdown).await
+        scheduler::run(&config, rules, store, notifier, options, shutdown).await
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -7,7 +7,11 @@
 //! plugs in as another [`Notifier`] without any change to the engine.
 
 mod console;
+pub mod digest;
+pub mod message;
 pub mod outbox;
+pub mod render;
+mod tee;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -15,8 +19,10 @@ use std::time::Duration;
 
 pub use console::{format_event, ConsoleNotifier};
 pub use outbox::Outbox;
+pub use tee::WithConsole;
 
 use crate::alerts::AlertEvent;
+use crate::store::OutboxItem;
 
 /// Why a delivery failed, which decides what the outbox does next.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,9 +43,31 @@ pub enum DeliveryError {
 /// A boxed future, so that notifiers can be used as trait objects.
 pub type DeliveryFuture<'a> = Pin<Box<dyn Future<Output = Result<(), DeliveryError>> + Send + 'a>>;
 
+/// The outcome of a batch: per outbox id, for the items that were attempted.
+pub type BatchFuture<'a> =
+    Pin<Box<dyn Future<Output = Vec<(i64, Result<(), DeliveryError>)>> + Send + 'a>>;
+
 /// Something that tells people about alert events.
 pub trait Notifier: Send + Sync + 'static {
     /// Delivers one event. `id` is unique per event and stable across retries and restarts,
     /// for receivers that can deduplicate (e.g. a Discord message nonce).
     fn deliver<'a>(&'a self, id: i64, event: &'a AlertEvent) -> DeliveryFuture<'a>;
+
+    /// Delivers the due events, oldest first. Items left out of the result were not tried and
+    /// stay due. The default delivers one by one and stops at the first retryable failure;
+    /// a notifier with rate limits can merge instead (see [`digest`]).
+    fn deliver_batch<'a>(&'a self, items: &'a [OutboxItem]) -> BatchFuture<'a> {
+        Box::pin(async move {
+            let mut results = Vec::with_capacity(items.len());
+            for item in items {
+                let result = self.deliver(item.id, &item.event).await;
+                let stop = matches!(result, Err(DeliveryError::Retry { .. }));
+                results.push((item.id, result));
+                if stop {
+                    break;
+                }
+            }
+            results
+        })
+    }
 }

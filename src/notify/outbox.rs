@@ -16,7 +16,7 @@ use crate::store::{blocking, OutboxItem, Store, StoreError};
 use crate::time::Timestamp;
 
 /// Events handed over per database read.
-const BATCH: usize = 100;
+const BATCH: usize = 500;
 /// Longest wait between retries of one event.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// When nothing wakes the loop, it still looks at the outbox this often.
@@ -54,7 +54,8 @@ impl Outbox {
         self.wake.notify_one();
     }
 
-    /// Delivers every due event once, in order, stopping at the first retryable failure.
+    /// Delivers every due event once, in order; stops at a retryable failure and says when
+    /// to try again.
     pub async fn deliver_due(&self) -> Result<Pass, StoreError> {
         loop {
             let store = self.store.clone();
@@ -62,32 +63,49 @@ impl Outbox {
             if due.is_empty() {
                 return Ok(Pass::Drained);
             }
-            for item in due {
-                if let Some(wait) = self.deliver_one(item).await? {
-                    return Ok(Pass::RetryIn(wait));
+            let results = self.notifier.deliver_batch(&due).await;
+            if results.is_empty() {
+                // A notifier that tried nothing: do not spin on it.
+                return Ok(Pass::RetryIn(Duration::from_secs(1)));
+            }
+            let mut retry_in: Option<Duration> = None;
+            for (id, result) in results {
+                let Some(item) = due.iter().find(|i| i.id == id) else {
+                    continue;
+                };
+                if let Some(wait) = self.record(item, result).await? {
+                    retry_in = Some(retry_in.map_or(wait, |w| w.min(wait)));
                 }
+            }
+            if let Some(wait) = retry_in {
+                return Ok(Pass::RetryIn(wait));
             }
         }
     }
 
-    /// Delivers one item; `Some(wait)` when it must be retried later.
-    async fn deliver_one(&self, item: OutboxItem) -> Result<Option<Duration>, StoreError> {
+    /// Records one delivery outcome; `Some(wait)` when the item must be retried later.
+    async fn record(
+        &self,
+        item: &OutboxItem,
+        result: Result<(), DeliveryError>,
+    ) -> Result<Option<Duration>, StoreError> {
         let store = self.store.clone();
-        match self.notifier.deliver(item.id, &item.event).await {
+        let id = item.id;
+        match result {
             Ok(()) => {
-                blocking(move || store.mark_delivered(item.id)).await?;
+                blocking(move || store.mark_delivered(id)).await?;
                 Ok(None)
             }
             Err(DeliveryError::Retry { reason, after }) => {
                 let wait = after.unwrap_or_else(|| backoff(item.attempts));
-                tracing::warn!(id = item.id, rule = %item.event.key.rule, bot = %item.event.key.bot_id, %reason, retry_in = ?wait, "notification not delivered; will retry");
+                tracing::warn!(id, rule = %item.event.key.rule, bot = %item.event.key.bot_id, %reason, retry_in = ?wait, "notification not delivered; will retry");
                 let retry_at = Timestamp::now().plus(wait);
-                blocking(move || store.mark_failed(item.id, &reason, retry_at)).await?;
+                blocking(move || store.mark_failed(id, &reason, retry_at)).await?;
                 Ok(Some(wait))
             }
             Err(DeliveryError::Rejected(reason)) => {
-                tracing::error!(id = item.id, rule = %item.event.key.rule, bot = %item.event.key.bot_id, %reason, "notification rejected; parked in the outbox for inspection");
-                blocking(move || store.mark_failed(item.id, &reason, Timestamp(i64::MAX))).await?;
+                tracing::error!(id, rule = %item.event.key.rule, bot = %item.event.key.bot_id, %reason, "notification rejected; parked in the outbox for inspection");
+                blocking(move || store.mark_failed(id, &reason, Timestamp(i64::MAX))).await?;
                 Ok(None)
             }
         }

@@ -13,7 +13,7 @@ use super::source::{Mapping, Node, TextOrigin};
 use super::template::{Template, TemplateError};
 use super::vars;
 
-const RULE_KEYS: [&str; 12] = [
+const RULE_KEYS: [&str; 13] = [
     "name",
     "when",
     "recover_when",
@@ -26,6 +26,7 @@ const RULE_KEYS: [&str; 12] = [
     "description",
     "each",
     "bots",
+    "channel",
 ];
 const DEFAULT_KEYS: [&str; 6] = [
     "for",
@@ -94,6 +95,7 @@ struct Draft<'a> {
     description: Option<&'a Node>,
     each: Option<Each>,
     bots: Option<Vec<String>>,
+    channel: Option<String>,
 }
 
 /// The name of a rule and where it was written, for duplicate-name errors.
@@ -204,6 +206,7 @@ fn compile(
         description: description.flatten(),
         each,
         bots: draft.bots.or_else(|| defaults.bots.clone()),
+        channel: draft.channel,
     })
 }
 
@@ -245,6 +248,7 @@ fn read_keys<'a>(mapping: &'a Mapping, report: &mut Report) -> Draft<'a> {
             "labels" => draft.labels = keep(report, at, fields::labels(node)),
             "bots" => draft.bots = keep(report, at, fields::bot_ids(node)),
             "each" => draft.each = keep(report, at, each(node)),
+            "channel" => draft.channel = keep(report, at, destination_name(node)),
             other => unknown_key(report, key.position, other, &RULE_KEYS),
         }
     }
@@ -261,6 +265,21 @@ fn read_keys<'a>(mapping: &'a Mapping, report: &mut Report) -> Draft<'a> {
         }
     }
     draft
+}
+
+fn destination_name(node: &Node) -> Result<String, FieldError> {
+    let name = fields::text(node, "channel")?;
+    if fields::is_identifier(&name) {
+        Ok(name)
+    } else {
+        Err((
+            format!("`{name}` is not a destination name"),
+            Some(
+                "name a destination of the config's `discord.destinations`, e.g. `channel: ops`"
+                    .into(),
+            ),
+        ))
+    }
 }
 
 fn each(node: &Node) -> Result<Each, FieldError> {

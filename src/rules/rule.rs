@@ -86,6 +86,9 @@ pub struct Rule {
     pub each: Each,
     /// Only these bot ids, when set.
     pub bots: Option<Vec<String>>,
+    /// Where to send this rule's alerts (a destination name of the config), overriding the
+    /// routing by severity.
+    pub channel: Option<String>,
 }
 
 impl Rule {

@@ -11,7 +11,7 @@ mod sqlite;
 
 pub use sqlite::SqliteStore;
 
-use crate::alerts::{AlertEvent, AlertInstance, Changes};
+use crate::alerts::{AlertEvent, AlertInstance, AlertKey, Changes};
 use crate::analytics::Snapshot;
 use crate::rules::ApiStatus;
 use crate::time::Timestamp;
@@ -80,6 +80,17 @@ pub struct PollCommit<'a> {
     pub changes: &'a Changes,
 }
 
+/// Which card: one alert, one firing of it, one destination.
+#[derive(Debug, Clone, Copy)]
+pub struct CardKey<'a> {
+    /// The alert.
+    pub alert: &'a AlertKey,
+    /// When this firing began (a new firing gets a new card).
+    pub fired_at: Timestamp,
+    /// The destination's label.
+    pub destination: &'a str,
+}
+
 /// A notification waiting in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxItem {
@@ -109,6 +120,12 @@ pub trait Store: Send + Sync + 'static {
     fn mark_failed(&self, id: i64, error: &str, retry_at: Timestamp) -> Result<(), StoreError>;
     /// Notifications still in the outbox.
     fn outbox_len(&self) -> Result<usize, StoreError>;
+    /// The message id of the card posted for one firing of an alert at a destination.
+    fn card(&self, card: &CardKey<'_>) -> Result<Option<String>, StoreError>;
+    /// Remembers the card posted for one firing of an alert at a destination.
+    fn save_card(&self, card: &CardKey<'_>, message_id: &str) -> Result<(), StoreError>;
+    /// Forgets a card once its alert resolved.
+    fn forget_card(&self, card: &CardKey<'_>) -> Result<(), StoreError>;
     /// A bot's snapshots taken at or after `since`, oldest first.
     fn history(
         &self,

@@ -1,7 +1,8 @@
 //! The SQLite schema, versioned with `PRAGMA user_version`: each migration runs once, in order.
 
 /// Migrations, index + 1 = the version they bring the file to.
-pub(crate) const MIGRATIONS: [&str; 1] = [r#"
+pub(crate) const MIGRATIONS: [&str; 2] = [
+    r#"
 CREATE TABLE bot_state (
     bot_id TEXT PRIMARY KEY,
     snapshot TEXT,
@@ -38,4 +39,16 @@ CREATE TABLE outbox (
     last_error TEXT,
     next_attempt_at INTEGER NOT NULL
 );
-"#];
+"#,
+    r#"
+CREATE TABLE cards (
+    rule TEXT NOT NULL,
+    bot_id TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    fired_at INTEGER NOT NULL,
+    destination TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    PRIMARY KEY (rule, bot_id, platform, fired_at, destination)
+);
+"#,
+];

@@ -11,7 +11,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::schema::MIGRATIONS;
-use super::{BotRecord, OutboxItem, PollCommit, Store, StoreError};
+use super::{BotRecord, CardKey, OutboxItem, PollCommit, Store, StoreError};
 use crate::alerts::{AlertInstance, AlertKey, Phase};
 use crate::analytics::{Platform, Snapshot};
 use crate::rules::ApiStatus;
@@ -306,6 +306,34 @@ impl Store for SqliteStore {
             .lock()
             .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
         Ok(usize::try_from(count).unwrap_or(0))
+    }
+
+    fn card(&self, card: &CardKey<'_>) -> Result<Option<String>, StoreError> {
+        let found = self
+            .lock()
+            .query_row(
+                "SELECT message_id FROM cards WHERE rule = ?1 AND bot_id = ?2 AND platform = ?3 AND fired_at = ?4 AND destination = ?5",
+                params![card.alert.rule, card.alert.bot_id, platform_column(card.alert), card.fired_at.0, card.destination],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(found)
+    }
+
+    fn save_card(&self, card: &CardKey<'_>, message_id: &str) -> Result<(), StoreError> {
+        self.lock().execute(
+            "INSERT OR REPLACE INTO cards (rule, bot_id, platform, fired_at, destination, message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![card.alert.rule, card.alert.bot_id, platform_column(card.alert), card.fired_at.0, card.destination, message_id],
+        )?;
+        Ok(())
+    }
+
+    fn forget_card(&self, card: &CardKey<'_>) -> Result<(), StoreError> {
+        self.lock().execute(
+            "DELETE FROM cards WHERE rule = ?1 AND bot_id = ?2 AND platform = ?3 AND fired_at = ?4 AND destination = ?5",
+            params![card.alert.rule, card.alert.bot_id, platform_column(card.alert), card.fired_at.0, card.destination],
+        )?;
+        Ok(())
     }
 
     fn history(

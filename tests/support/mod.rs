@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test file uses a different part of this module
 
+pub mod discord;
+
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -52,6 +54,7 @@ pub fn config(simulator: &Simulator, bots: Vec<Bot>, state: &Path) -> Config {
         rules: "rules.yaml".into(),
         state: state.to_owned(),
         history: Duration::from_secs(3600),
+        discord: None,
     }
 }
 

@@ -1,0 +1,10 @@
+//! The last stage: Discord. Alert cards in channels and webhooks, and the `/analysis` command.
+//!
+//! This is the only module that touches serenity. [`sink::DiscordNotifier`] is a
+//! [`crate::notify::Notifier`]: it routes each event to a destination, posts or edits the
+//! alert's card and replies to it, within governor rate limits.
+
+pub mod config;
+pub mod destination;
+pub mod rest;
+pub mod sink;

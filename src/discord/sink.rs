@@ -1,0 +1,341 @@
+//! Alert events into Discord: one card per alert and firing, edited in place, with replies.
+//!
+//! A `Fired` event posts the card and remembers its message id in the store; a reminder or a
+//! resolution edits that card (a restarted botwatch still finds it) and replies to it so that
+//! people are notified. Every step is idempotent under retries: channel posts carry a nonce
+//! Discord enforces, edits can be repeated, and the card id is saved before anything else
+//! happens. Before every request the destination's and the global governor budgets are awaited.
+
+use std::sync::Arc;
+
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serenity::model::id::MessageId;
+
+use super::config::DiscordConfig;
+use super::destination::Destination;
+use super::rest::{DiscordRest, RestError};
+use crate::alerts::{AlertEvent, Transition};
+use crate::notify::digest::digest;
+use crate::notify::message::ChatMessage;
+use crate::notify::render::{card_update, new_card, notice};
+use crate::notify::{BatchFuture, DeliveryError, DeliveryFuture, Notifier};
+use crate::store::{blocking, CardKey, OutboxItem, Store, StoreError};
+
+/// Events merged into one digest message at most (digests say "+N more" past what fits).
+const DIGEST_ITEMS: usize = 500;
+
+/// Delivers alert events to Discord.
+pub struct DiscordNotifier {
+    rest: DiscordRest,
+    config: DiscordConfig,
+    store: Arc<dyn Store>,
+    per_destination: DefaultKeyedRateLimiter<String>,
+    global: DefaultDirectRateLimiter,
+}
+
+impl DiscordNotifier {
+    /// A notifier for `config`, keeping card ids in `store`.
+    pub fn new(config: DiscordConfig, store: Arc<dyn Store>) -> Result<Self, RestError> {
+        let rest = DiscordRest::new(
+            config.token.as_ref(),
+            config.api_base_url.as_deref(),
+            config.limits.timeout,
+        )?;
+        let burst = config.limits.per_destination_per_5s;
+        let per_destination = Quota::with_period(std::time::Duration::from_secs(5) / burst.get())
+            .map(|q| q.allow_burst(burst))
+            .unwrap_or_else(|| Quota::per_second(burst));
+        Ok(DiscordNotifier {
+            rest,
+            per_destination: RateLimiter::keyed(per_destination),
+            global: RateLimiter::direct(Quota::per_second(config.limits.global_per_second)),
+            config,
+            store,
+        })
+    }
+
+    async fn budget(&self, destination: &str) {
+        self.per_destination
+            .until_key_ready(&destination.to_owned())
+            .await;
+        self.global.until_ready().await;
+    }
+
+    async fn post(
+        &self,
+        name: &str,
+        destination: &Destination,
+        message: ChatMessage,
+    ) -> Result<MessageId, RestError> {
+        self.budget(name).await;
+        match destination {
+            Destination::Channel(channel) => self.rest.create_message(*channel, &message).await,
+            // Webhooks take neither nonces nor replies.
+            Destination::Webhook(hook) => {
+                self.rest.execute_webhook(hook, &message.for_edit()).await
+            }
+        }
+    }
+
+    async fn edit(
+        &self,
+        name: &str,
+        destination: &Destination,
+        id: MessageId,
+        message: ChatMessage,
+    ) -> Result<(), RestError> {
+        self.budget(name).await;
+        match destination {
+            Destination::Channel(channel) => self.rest.edit_message(*channel, id, &message).await,
+            Destination::Webhook(hook) => {
+                self.rest
+                    .edit_webhook_message(hook, id, &message.for_edit())
+                    .await
+            }
+        }
+    }
+
+    async fn deliver_event(&self, id: i64, event: &AlertEvent) -> Result<(), DeliveryError> {
+        let name = self
+            .config
+            .route(event.severity, event.channel.as_deref())
+            .to_owned();
+        let destination = self
+            .config
+            .destinations
+            .get(&name)
+            .ok_or_else(|| DeliveryError::Rejected(format!("no destination `{name}`")))?;
+        let role = self.config.mention_roles.get(event.severity);
+        let cards = Cards {
+            store: &self.store,
+            event,
+            destination: &name,
+        };
+        let existing = match event.transition {
+            Transition::Fired => None,
+            Transition::Reminder | Transition::Resolved => cards.load().await?,
+        };
+        let mut card = None;
+        if let Some(card_id) = existing {
+            match self
+                .edit(&name, destination, card_id, card_update(event))
+                .await
+            {
+                Ok(()) => card = Some(card_id),
+                // Someone deleted the card: post a new one below.
+                Err(error) if error.is_not_found() => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        match card {
+            Some(card_id) => {
+                let reply = notice(
+                    event,
+                    Some(&card_id.to_string()),
+                    role,
+                    &nonce(id, event, 'n'),
+                );
+                self.post(&name, destination, reply).await?;
+            }
+            None => {
+                let card_id = self
+                    .post(
+                        &name,
+                        destination,
+                        new_card(event, role, &nonce(id, event, 'c')),
+                    )
+                    .await?;
+                cards.save(card_id).await?;
+            }
+        }
+        if event.transition == Transition::Resolved {
+            cards.forget().await?;
+        }
+        Ok(())
+    }
+}
+
+/// A nonce unique per outbox item and part, stable across retries and restarts, at most 25
+/// characters: the event time and the outbox id in base 36, and the part (`c`ard, `n`otice).
+fn nonce(id: i64, event: &AlertEvent, part: char) -> String {
+    format!(
+        "{}.{}{part}",
+        base36(event.at.0.unsigned_abs()),
+        base36(id.unsigned_abs())
+    )
+}
+
+fn base36(mut n: u64) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The card of one event's alert firing at one destination, in the store.
+struct Cards<'a> {
+    store: &'a Arc<dyn Store>,
+    event: &'a AlertEvent,
+    destination: &'a str,
+}
+
+impl Cards<'_> {
+    async fn with<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&dyn Store, &CardKey<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, DeliveryError> {
+        let store = self.store.clone();
+        let (alert, destination) = (self.event.key.clone(), self.destination.to_owned());
+        let fired_at = self.event.fired_at.unwrap_or(self.event.active_since);
+        blocking(move || {
+            let key = CardKey {
+                alert: &alert,
+                fired_at,
+                destination: &destination,
+            };
+            call(store.as_ref(), &key)
+        })
+        .await
+        .map_err(|e| DeliveryError::Retry {
+            reason: e.to_string(),
+            after: None,
+        })
+    }
+
+    async fn load(&self) -> Result<Option<MessageId>, DeliveryError> {
+        let id = self.with(|store, key| store.card(key)).await?;
+        Ok(id
+            .and_then(|id| id.parse::<u64>().ok())
+            .filter(|id| *id > 0)
+            .map(MessageId::new))
+    }
+
+    async fn save(&self, id: MessageId) -> Result<(), DeliveryError> {
+        self.with(move |store, key| store.save_card(key, &id.to_string()))
+            .await
+    }
+
+    async fn forget(&self) -> Result<(), DeliveryError> {
+        self.with(|store, key| store.forget_card(key)).await
+    }
+}
+
+impl DiscordNotifier {
+    /// Delivers one destination's due items: one by one while they fit its rate budget, as
+    /// digests when there are more than one burst's worth.
+    async fn deliver_to(
+        &self,
+        name: &str,
+        items: &[&OutboxItem],
+    ) -> Vec<(i64, Result<(), DeliveryError>)> {
+        let burst = self.config.limits.per_destination_per_5s.get() as usize;
+        let mut results = Vec::with_capacity(items.len());
+        if items.len() <= burst {
+            for item in items {
+                let result = self.deliver_event(item.id, &item.event).await;
+                let stop = matches!(result, Err(DeliveryError::Retry { .. }));
+                results.push((item.id, result));
+                if stop {
+                    break;
+                }
+            }
+            return results;
+        }
+        let Some(destination) = self.config.destinations.get(name) else {
+            return items
+                .iter()
+                .map(|i| {
+                    (
+                        i.id,
+                        Err(DeliveryError::Rejected(format!("no destination `{name}`"))),
+                    )
+                })
+                .collect();
+        };
+        // Chunks are fixed by count, so a retried digest has the same items and nonce.
+        for chunk in items.chunks(DIGEST_ITEMS) {
+            let events: Vec<&AlertEvent> = chunk.iter().map(|i| &i.event).collect();
+            let nonce = format!(
+                "d{}.{}",
+                base36(chunk[0].id.unsigned_abs()),
+                base36(chunk.len() as u64)
+            );
+            let outcome = self
+                .post(name, destination, digest(&events, &nonce))
+                .await
+                .map(drop)
+                .map_err(DeliveryError::from);
+            if outcome.is_ok() {
+                // Resolved in a digest: their cards are not edited (that would cost the budget
+                // the digest saves), and not looked for again.
+                for item in chunk
+                    .iter()
+                    .filter(|i| i.event.transition == Transition::Resolved)
+                {
+                    let cards = Cards {
+                        store: &self.store,
+                        event: &item.event,
+                        destination: name,
+                    };
+                    if let Err(error) = cards.forget().await {
+                        tracing::warn!(%error, "could not forget a resolved card");
+                    }
+                }
+            }
+            let stop = outcome.is_err();
+            results.extend(chunk.iter().map(|i| (i.id, outcome.clone())));
+            if stop {
+                break;
+            }
+        }
+        results
+    }
+}
+
+impl Notifier for DiscordNotifier {
+    fn deliver<'a>(&'a self, id: i64, event: &'a AlertEvent) -> DeliveryFuture<'a> {
+        Box::pin(self.deliver_event(id, event))
+    }
+
+    fn deliver_batch<'a>(&'a self, items: &'a [OutboxItem]) -> BatchFuture<'a> {
+        Box::pin(async move {
+            let mut by_destination: Vec<(String, Vec<&OutboxItem>)> = Vec::new();
+            for item in items {
+                let name = self
+                    .config
+                    .route(item.event.severity, item.event.channel.as_deref());
+                match by_destination.iter_mut().find(|(n, _)| n == name) {
+                    Some((_, group)) => group.push(item),
+                    None => by_destination.push((name.to_owned(), vec![item])),
+                }
+            }
+            let mut results = Vec::with_capacity(items.len());
+            for (name, group) in by_destination {
+                results.extend(self.deliver_to(&name, &group).await);
+            }
+            results
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonces_fit_discord_and_differ_by_item_and_part() {
+        assert_eq!(base36(0), "0");
+        assert_eq!(base36(36 * 36), "100");
+        // Any time before the year 5000 and any outbox id fit in Discord's 25 characters.
+        let year_5000_ms = 95_617_584_000_000u64;
+        let longest = format!("{}.{}c", base36(year_5000_ms), base36(i64::MAX as u64));
+        assert!(longest.len() <= 25, "{longest}");
+    }
+}
