@@ -30,7 +30,7 @@ pub struct Pipeline {
     client: AnalyticsClient,
     rules: Arc<RuleSet>,
     store: Arc<dyn Store>,
-    limiter: DefaultDirectRateLimiter,
+    limiter: Arc<DefaultDirectRateLimiter>,
     outbox: Outbox,
     poll_interval: Duration,
     max_start_delay: Duration,
@@ -63,7 +63,7 @@ impl Pipeline {
             rules,
             outbox: Outbox::new(store.clone(), notifier),
             store,
-            limiter: RateLimiter::direct(quota),
+            limiter: Arc::new(RateLimiter::direct(quota)),
             poll_interval: config.analytics.poll_interval,
             max_start_delay: options
                 .max_start_delay
@@ -74,6 +74,17 @@ impl Pipeline {
     /// The outbox, to deliver from or wake.
     pub fn outbox(&self) -> &Outbox {
         &self.outbox
+    }
+
+    /// The analytics client and the upstream rate limit it must respect, for on-demand
+    /// fetches (`/analysis`).
+    pub fn upstream(&self) -> (AnalyticsClient, Arc<DefaultDirectRateLimiter>) {
+        (self.client.clone(), self.limiter.clone())
+    }
+
+    /// The state store.
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
     }
 }
 
@@ -229,7 +240,6 @@ pub async fn run(
     options: RunOptions,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    use anyhow::Context as _;
     let pipeline = Arc::new(Pipeline::new(
         config,
         Arc::new(rules),
@@ -237,8 +247,18 @@ pub async fn run(
         notifier,
         options,
     )?);
+    serve(pipeline, &config.bots, shutdown).await
+}
+
+/// Polls `bots` through `pipeline` and delivers notifications until `shutdown`, then drains.
+pub async fn serve(
+    pipeline: Arc<Pipeline>,
+    bots: &[Bot],
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
     let mut tasks = tokio::task::JoinSet::new();
-    for bot in &config.bots {
+    for bot in bots {
         let bot_loop = BotLoop::restore(pipeline.clone(), bot.clone()).await?;
         tasks.spawn(bot_loop.run(shutdown.clone()));
     }
@@ -248,7 +268,7 @@ pub async fn run(
             .clone()
             .run(shutdown.clone(), DRAIN_TIMEOUT),
     );
-    tracing::info!(bots = config.bots.len(), rules = pipeline.rules.rules.len(), interval = ?config.analytics.poll_interval, "botwatch running");
+    tracing::info!(bots = bots.len(), rules = pipeline.rules.rules.len(), interval = ?pipeline.poll_interval, "botwatch running");
     while tasks.join_next().await.is_some() {}
     outbox.await.context("the delivery loop failed")?;
     tracing::info!("botwatch stopped; state saved");

@@ -145,3 +145,37 @@ fn demo_plays_the_scenario_and_shows_alerts_firing_and_resolving() {
     assert!(!sales_fired, "the healthy bot stays quiet:\n{stdout}");
     assert!(stdout.contains("demo finished"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_also_posts_cards_to_a_discord_webhook_when_given_one() {
+    let fake = support::discord::FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let webhook = format!("{}/api/webhooks/4242/demo-hook-token", fake.base_url());
+    let env = [
+        ("BOTWATCH_DISCORD_WEBHOOK", webhook.as_str()),
+        ("BOTWATCH_DISCORD_API_BASE_URL", &fake.base_url()),
+    ];
+    let out = run_botwatch(dir.path(), &["demo", "--for", "6s"], &env);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("alerts also go to Discord"),
+        "{}",
+        out.stdout
+    );
+    let cards = fake.messages("webhook:4242");
+    assert!(
+        !cards.is_empty(),
+        "the Facebook drop reached Discord:\n{}",
+        out.stdout
+    );
+    let title = cards[0].body["embeds"][0]["title"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(title, "Facebook integration dropped on Support bot");
+    assert!(
+        !out.stderr.contains("demo-hook-token"),
+        "the webhook token never shows in logs"
+    );
+    fake.assert_no_violations();
+}

@@ -2,8 +2,15 @@
 
 use crate::config::{Config, ConfigError};
 use crate::rules::{LoadError, RuleSet};
-use crate::scheduler::{self, RunOptions};
+use std::sync::Arc;
+
+use crate::discord::commands::AnalysisCommand;
+use crate::discord::gateway;
+use crate::discord::rest::DiscordRest;
+use crate::scheduler::{self, Pipeline, RunOptions};
 use crate::shutdown;
+use crate::shutdown::Shutdown;
+use crate::store::Store;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -45,9 +52,52 @@ pub(super) fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         let options = RunOptions {
             max_start_delay: None,
         };
-        scheduler::run(&config, rules, store, notifier, options, shutdown).await
+        let pipeline = Arc::new(Pipeline::new(
+            &config,
+            Arc::new(rules),
+            store.clone(),
+            notifier,
+            options,
+        )?);
+        let gateway = spawn_gateway(&config, &pipeline, store, shutdown.clone());
+        let result = scheduler::serve(pipeline, &config.bots, shutdown).await;
+        if let Some(gateway) = gateway {
+            let _ = gateway.await;
+        }
+        result
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Starts the Discord gateway for `/analysis` when Discord is configured with a bot token.
+fn spawn_gateway(
+    config: &Config,
+    pipeline: &Pipeline,
+    store: Arc<dyn Store>,
+    shutdown: Shutdown,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let discord = config.discord.clone().filter(|d| d.token.is_some())?;
+    let rest = match DiscordRest::new(
+        discord.token.as_ref(),
+        discord.api_base_url.as_deref(),
+        discord.limits.timeout,
+    ) {
+        Ok(rest) => Arc::new(rest),
+        Err(error) => {
+            tracing::error!(%error, "cannot set up /analysis; alerts continue");
+            return None;
+        }
+    };
+    let command = AnalysisCommand::new(
+        rest,
+        discord.clone(),
+        config.bots.clone(),
+        pipeline.upstream(),
+        store,
+    );
+    Some(tokio::spawn(async move {
+        gateway::run(&discord, Arc::new(command), shutdown).await
+    }))
 }
 
 /// Resolves at the first SIGINT (Ctrl-C) or SIGTERM.

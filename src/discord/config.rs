@@ -26,6 +26,32 @@ pub struct RawDiscord {
     mention_roles: BySeverity,
     #[serde(default)]
     limits: Limits,
+    #[serde(default)]
+    analysis: AnalysisSettings,
+}
+
+/// Settings of the `/analysis` command.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnalysisSettings {
+    /// A stored snapshot younger than this is answered at once; older ones are refreshed.
+    #[serde(with = "humantime_serde")]
+    pub fresh_for: Duration,
+    /// Time one user waits between two commands.
+    #[serde(with = "humantime_serde")]
+    pub cooldown: Duration,
+    /// Only members with one of these role ids may use it (anyone when empty).
+    pub roles: Vec<String>,
+}
+
+impl Default for AnalysisSettings {
+    fn default() -> Self {
+        AnalysisSettings {
+            fresh_for: Duration::from_secs(60),
+            cooldown: Duration::from_secs(10),
+            roles: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,6 +139,8 @@ pub struct DiscordConfig {
     pub mention_roles: BySeverity,
     /// Delivery limits.
     pub limits: Limits,
+    /// The `/analysis` command.
+    pub analysis: AnalysisSettings,
 }
 
 impl RawDiscord {
@@ -185,6 +213,7 @@ impl RawDiscord {
             routes: route.by_severity,
             mention_roles: self.mention_roles,
             limits: self.limits,
+            analysis: self.analysis,
         })
     }
 }
@@ -206,6 +235,7 @@ impl DiscordConfig {
             routes: BySeverity::default(),
             mention_roles: BySeverity::default(),
             limits: Limits::default(),
+            analysis: AnalysisSettings::default(),
         }
     }
 

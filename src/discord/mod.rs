@@ -4,7 +4,10 @@
 //! [`crate::notify::Notifier`]: it routes each event to a destination, posts or edits the
 //! alert's card and replies to it, within governor rate limits.
 
+pub mod analysis;
+pub mod commands;
 pub mod config;
 pub mod destination;
+pub mod gateway;
 pub mod rest;
 pub mod sink;

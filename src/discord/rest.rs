@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serenity::http::{LightMethod, Request, Route};
 use serenity::model::channel::Message;
-use serenity::model::id::{ChannelId, MessageId, WebhookId};
+use serenity::model::id::{ApplicationId, ChannelId, GuildId, InteractionId, MessageId, WebhookId};
 
 use super::destination::Webhook;
 use crate::notify::message::ChatMessage;
@@ -239,6 +239,61 @@ impl DiscordRest {
             message_id: id,
         };
         self.message_call(route, LightMethod::Patch, message, None)
+            .await
+            .map(drop)
+    }
+}
+
+impl DiscordRest {
+    /// Answers an interaction (within Discord's 3 seconds).
+    pub async fn interaction_callback(
+        &self,
+        id: InteractionId,
+        token: &str,
+        body: &impl Serialize,
+    ) -> Result<(), RestError> {
+        let route = Route::InteractionResponse {
+            interaction_id: id,
+            token,
+        };
+        self.call::<serde_json::Value>(route, LightMethod::Post, Some(body), None)
+            .await
+            .map(drop)
+    }
+
+    /// Replaces the original answer of an interaction (after a deferral).
+    pub async fn edit_original(
+        &self,
+        application: ApplicationId,
+        token: &str,
+        body: &impl Serialize,
+    ) -> Result<(), RestError> {
+        let route = Route::WebhookOriginalInteractionResponse {
+            application_id: application,
+            token,
+        };
+        self.call::<serde_json::Value>(route, LightMethod::Patch, Some(body), None)
+            .await
+            .map(drop)
+    }
+
+    /// Creates (or updates) a slash command in a guild, or globally without one.
+    pub async fn register_command(
+        &self,
+        application: ApplicationId,
+        guild: Option<GuildId>,
+        body: &impl Serialize,
+    ) -> Result<(), RestError> {
+        let route = match guild {
+            Some(guild_id) => Route::GuildCommands {
+                application_id: application,
+                guild_id,
+            },
+            None => Route::Commands {
+                application_id: application,
+            },
+        };
+        self.call::<serde_json::Value>(route, LightMethod::Post, Some(body), None)
             .await
             .map(drop)
     }

@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test file uses a different part of this module
 
 pub mod discord;
+pub mod interactions;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,0 +1,61 @@
+//! Interaction payloads as Discord's gateway delivers them, for driving command handlers.
+
+use serde_json::{json, Value};
+use serenity::model::application::CommandInteraction;
+
+/// Who runs the command, where, with which options.
+pub struct Asker<'a> {
+    /// The guild it is run in (`None`: a direct message).
+    pub guild: Option<&'a str>,
+    /// The member's role ids.
+    pub roles: Vec<&'a str>,
+    /// The user id.
+    pub user: &'a str,
+    /// The command's options, as Discord sends them.
+    pub options: Value,
+    /// 2 for a command, 4 for an autocomplete request.
+    pub kind: u8,
+}
+
+impl Default for Asker<'_> {
+    fn default() -> Self {
+        Asker {
+            guild: Some("555"),
+            roles: vec![],
+            user: "777",
+            options: json!([]),
+            kind: 2,
+        }
+    }
+}
+
+/// A `/analysis` interaction; its token is `token`.
+pub fn analysis(asker: Asker<'_>, token: &str) -> CommandInteraction {
+    let user = json!({"id": asker.user, "username": "ops-person", "discriminator": "0", "global_name": null, "avatar": null});
+    let mut payload = json!({
+        "id": "900000000000000001",
+        "application_id": "800000000000000001",
+        "type": asker.kind,
+        "data": {"id": "700000000000000001", "name": "analysis", "type": 1, "options": asker.options},
+        "channel_id": "111",
+        "token": token,
+        "version": 1,
+        "locale": "en-US",
+        "entitlements": [],
+        "attachment_size_limit": 8_388_608,
+        "app_permissions": "0",
+        "authorizing_integration_owners": {},
+    });
+    match asker.guild {
+        Some(guild) => {
+            payload["guild_id"] = json!(guild);
+            payload["guild_locale"] = json!("en-US");
+            payload["member"] = json!({
+                "user": user, "roles": asker.roles, "joined_at": "2025-01-01T00:00:00+00:00",
+                "deaf": false, "mute": false, "flags": 0, "permissions": "0", "pending": false
+            });
+        }
+        None => payload["user"] = user,
+    }
+    serde_json::from_value(payload).expect("a valid interaction payload")
+}
