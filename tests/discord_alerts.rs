@@ -23,6 +23,7 @@ rules:
     when: lineQuotaConsumption > 800
     severity: warning
     summary: "quota {{ lineQuotaConsumption }} on {{ bot.name }}"
+    value: "{{ lineQuotaConsumption }} / {{ lineQuota }}"
   - name: hostile
     when: lineQuotaConsumption > 950
     severity: critical
@@ -152,6 +153,13 @@ async fn a_card_is_posted_then_edited_in_place_and_replied_to_when_resolved() {
         "🟠 **warning** firing: quota 900 on Support"
     );
     assert_eq!(embed(card)["title"], "quota 900 on Support");
+    let value = embed(card)["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "Value")
+        .cloned();
+    assert_eq!(value.unwrap()["value"], "900 / 1000");
     assert_eq!(card.body["allowed_mentions"]["parse"], json!([]));
     assert_eq!(card.body["enforce_nonce"], true);
     bot_loop.poll_once().await.unwrap();
@@ -388,17 +396,20 @@ fn counted(messages: &[StoredMessage]) -> usize {
 }
 
 #[tokio::test]
-async fn a_storm_of_a_thousand_alerts_reaches_discord_in_a_few_digests_with_none_lost() {
-    let h = storm(&storm_rules(200)).await;
-    let messages = h.channel("111");
-    assert!(
-        messages.len() <= 5,
-        "{} messages: within one burst of the channel's budget",
-        messages.len()
-    );
-    assert_eq!(counted(&messages), 1000, "every alert is accounted for");
-    assert!(h.fake.requests().iter().all(|r| r.status != 429));
-    h.fake.assert_no_violations();
+async fn storms_of_two_hundred_and_a_thousand_alerts_reach_discord_in_a_few_digests_with_none_lost()
+{
+    for (rules, alerts) in [(40, 200), (200, 1000)] {
+        let h = storm(&storm_rules(rules)).await;
+        let messages = h.channel("111");
+        assert!(
+            messages.len() <= 5,
+            "{} messages: one burst of the channel's budget",
+            messages.len()
+        );
+        assert_eq!(counted(&messages), alerts, "every alert is accounted for");
+        assert!(h.fake.requests().iter().all(|r| r.status != 429));
+        h.fake.assert_no_violations();
+    }
 }
 
 #[tokio::test]

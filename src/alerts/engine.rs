@@ -31,6 +31,9 @@ pub struct AlertEvent {
     pub summary: String,
     /// The rendered description.
     pub description: Option<String>,
+    /// The rendered value, if the rule has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
     /// When the condition started to hold.
     pub active_since: Timestamp,
     /// When the alert fired.
@@ -93,6 +96,7 @@ pub fn advance(
                 next.announced = Some(AnnouncedText {
                     summary: event.summary.clone(),
                     description: event.description.clone(),
+                    value: event.value.clone(),
                 });
             }
             changes.events.push(event);
@@ -140,12 +144,13 @@ fn announce(
     let platform = instance.key.platform;
     let mut labels = rule.labels.clone();
     labels.extend(instance.key.instance_labels());
-    let (summary, description) = match (&instance.announced, transition) {
-        (Some(text), Transition::Resolved) => (text.summary.clone(), text.description.clone()),
-        _ => (
-            rule.summary.render(input, platform),
-            rule.description.as_ref().map(|d| d.render(input, platform)),
-        ),
+    let text = match (&instance.announced, transition) {
+        (Some(text), Transition::Resolved) => text.clone(),
+        _ => AnnouncedText {
+            summary: rule.summary.render(input, platform),
+            description: rule.description.as_ref().map(|d| d.render(input, platform)),
+            value: rule.value.as_ref().map(|v| v.render(input, platform)),
+        },
     };
     AlertEvent {
         transition,
@@ -153,8 +158,9 @@ fn announce(
         bot_name: input.bot_name.to_owned(),
         severity: rule.severity,
         labels,
-        summary,
-        description,
+        summary: text.summary,
+        description: text.description,
+        value: text.value,
         active_since: instance.active_since,
         fired_at: instance.fired_at,
         at: now,

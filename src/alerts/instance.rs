@@ -86,4 +86,7 @@ pub struct AnnouncedText {
     pub summary: String,
     /// The rendered description.
     pub description: Option<String>,
+    /// The rendered value.
+    #[serde(default)]
+    pub value: Option<String>,
 }

@@ -15,7 +15,6 @@ use crate::rules::Severity;
 #[serde(deny_unknown_fields)]
 pub struct RawDiscord {
     token: Option<String>,
-    application_id: Option<String>,
     api_base_url: Option<url::Url>,
     #[serde(default)]
     guilds: Vec<String>,
@@ -123,8 +122,6 @@ impl Default for Limits {
 pub struct DiscordConfig {
     /// The bot token (needed for channel destinations and `/analysis`).
     pub token: Option<SecretString>,
-    /// The application id (needed for `/analysis`).
-    pub application_id: Option<u64>,
     /// Another base URL for Discord's API (a proxy, or a loopback fake in tests).
     pub api_base_url: Option<String>,
     /// Guilds where `/analysis` is registered (globally when empty).
@@ -197,11 +194,6 @@ impl RawDiscord {
         }
         Ok(DiscordConfig {
             token: token.map(SecretString::from),
-            application_id: self
-                .application_id
-                .as_deref()
-                .map(|id| parse_id(id, "application"))
-                .transpose()?,
             api_base_url: self.api_base_url.map(|u| u.to_string()),
             guilds: self
                 .guilds
@@ -227,7 +219,6 @@ impl DiscordConfig {
     ) -> Self {
         DiscordConfig {
             token,
-            application_id: None,
             api_base_url,
             guilds: Vec::new(),
             destinations: BTreeMap::from([("demo".to_owned(), destination)]),

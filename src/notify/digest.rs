@@ -132,6 +132,7 @@ mod tests {
             fired_at: Some(Timestamp(0)),
             at: Timestamp(1),
             channel: None,
+            value: None,
         }
     }
 

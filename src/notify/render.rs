@@ -83,6 +83,7 @@ pub fn card(event: &AlertEvent) -> Embed {
         )
         .field("Platform", platform, true)
         .field("Severity", event.severity.as_str(), true)
+        .field("Value", event.value.as_deref().unwrap_or(""), true)
         .field("Status", &status, false)
         .field("Labels", &other_labels.join(", "), false)
         .footer(&format!("rule {} · botwatch", event.key.rule))
@@ -178,6 +179,7 @@ mod tests {
             fired_at: Some(Timestamp(1_700_000_000_000)),
             at: Timestamp(1_700_000_720_000),
             channel: None,
+            value: None,
         }
     }
 

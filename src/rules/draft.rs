@@ -13,7 +13,7 @@ use super::source::{Mapping, Node, TextOrigin};
 use super::template::{Template, TemplateError};
 use super::vars;
 
-const RULE_KEYS: [&str; 13] = [
+const RULE_KEYS: [&str; 14] = [
     "name",
     "when",
     "recover_when",
@@ -24,6 +24,7 @@ const RULE_KEYS: [&str; 13] = [
     "labels",
     "summary",
     "description",
+    "value",
     "each",
     "bots",
     "channel",
@@ -39,6 +40,8 @@ const DEFAULT_KEYS: [&str; 6] = [
 
 /// Longest summary, in characters (a Discord embed title holds 256).
 const MAX_SUMMARY_CHARS: usize = 256;
+/// Longest value, in characters (a Discord embed field holds 1024).
+const MAX_VALUE_CHARS: usize = 1024;
 /// Longest description, in characters (a Discord embed description holds 4096).
 const MAX_DESCRIPTION_CHARS: usize = 4096;
 
@@ -93,6 +96,7 @@ struct Draft<'a> {
     labels: Option<BTreeMap<String, String>>,
     summary: Option<&'a Node>,
     description: Option<&'a Node>,
+    value: Option<&'a Node>,
     each: Option<Each>,
     bots: Option<Vec<String>>,
     channel: Option<String>,
@@ -169,6 +173,9 @@ fn compile(
     let description = draft
         .description
         .map(|node| compile_template(node, MAX_DESCRIPTION_CHARS, report));
+    let value = draft
+        .value
+        .map(|node| compile_template(node, MAX_VALUE_CHARS, report));
     let mut labels = defaults.labels.clone();
     labels.extend(draft.labels.unwrap_or_default());
     if each == Each::Platform && labels.contains_key("platform") {
@@ -204,6 +211,7 @@ fn compile(
         labels,
         summary: summary?,
         description: description.flatten(),
+        value: value.flatten(),
         each,
         bots: draft.bots.or_else(|| defaults.bots.clone()),
         channel: draft.channel,
@@ -237,6 +245,7 @@ fn read_keys<'a>(mapping: &'a Mapping, report: &mut Report) -> Draft<'a> {
             "recover_when" => draft.recover_when = Some(node),
             "summary" => draft.summary = Some(node),
             "description" => draft.description = Some(node),
+            "value" => draft.value = Some(node),
             "for" => draft.pending_for = keep(report, at, fields::duration(node, "for")),
             "keep_firing_for" => {
                 draft.keep_firing_for = keep(report, at, fields::duration(node, "keep_firing_for"))
@@ -257,6 +266,7 @@ fn read_keys<'a>(mapping: &'a Mapping, report: &mut Report) -> Draft<'a> {
         ("recover_when", draft.recover_when),
         ("summary", draft.summary),
         ("description", draft.description),
+        ("value", draft.value),
     ];
     for (key, node) in texts {
         let Some(node) = node else { continue };

@@ -82,6 +82,8 @@ pub struct Rule {
     pub summary: Template,
     /// Longer text of the alert.
     pub description: Option<Template>,
+    /// The alert's current value, as text (shown on the card, updated by reminders).
+    pub value: Option<Template>,
     /// What the rule is evaluated over.
     pub each: Each,
     /// Only these bot ids, when set.
