@@ -3,19 +3,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
-use botwatch::analytics::simulator::{Simulator, Step};
-use botwatch::config::Config;
-use botwatch::discord::sink::DiscordNotifier;
-use botwatch::notify::outbox::Pass;
-use botwatch::scheduler::{BotLoop, Pipeline, RunOptions};
-use botwatch::store::{SqliteStore, Store};
+use botwatch::analytics::simulator::Step;
 use serde_json::{json, Value};
-use support::discord::{Failure, FakeDiscord, StoredMessage};
-use support::{fake_analytics, rules, snapshot};
+use support::discord::{Failure, StoredMessage};
+use support::harness::DiscordHarness;
+use support::{drain, snapshot};
 
 const RULES: &str = r#"
 rules:
@@ -49,102 +43,14 @@ fn hostile(used: i64) -> Step {
     ))
 }
 
-/// One bot, the fake analytics API, the fake Discord and a state file; `start` is one process.
-struct Harness {
-    sim: Simulator,
-    fake: FakeDiscord,
-    _dir: tempfile::TempDir,
-    state: PathBuf,
-    config: Config,
-}
-
-impl Harness {
-    async fn new(steps: Vec<Step>) -> Harness {
-        let sim = fake_analytics(vec![("b1", steps)]).await;
-        let fake = FakeDiscord::start().await;
-        let dir = tempfile::tempdir().unwrap();
-        let state = dir.path().join("state.db");
-        let text = format!(
-            r#"
-analytics: {{base_url: "{sim}", timeout: 2s}}
-bots: [{{id: b1, name: Support, token: b1-token, secret: b1-secret}}]
-discord:
-  token: test-bot-token
-  api_base_url: "{fake}"
-  destinations:
-    ops: {{channel: "111"}}
-    pager: {{channel: "222"}}
-    hook: {{webhook: "{fake}/api/webhooks/333/hooktoken-abc"}}
-  route: {{default: ops, critical: pager}}
-  mention_roles: {{critical: "999"}}
-  limits: {{timeout: 500ms, per_destination_per_5s: 50, global_per_second: 100}}
-"#,
-            sim = sim.base_url(),
-            fake = fake.base_url()
-        );
-        let mut config = Config::parse("test.yaml", &text, Path::new("."), &|_| None).unwrap();
-        config.state = state.clone();
-        Harness {
-            sim,
-            fake,
-            _dir: dir,
-            state,
-            config,
-        }
-    }
-
-    fn store(&self) -> Arc<dyn Store> {
-        Arc::new(SqliteStore::open(&self.state, Duration::from_secs(3600)).unwrap())
-    }
-
-    /// A fresh process: new store connection, new Discord notifier, state restored.
-    async fn start(&self) -> (Arc<Pipeline>, BotLoop) {
-        let store = self.store();
-        let notifier =
-            DiscordNotifier::new(self.config.discord.clone().unwrap(), store.clone()).unwrap();
-        let options = RunOptions {
-            max_start_delay: Some(Duration::ZERO),
-        };
-        let pipeline = Arc::new(
-            Pipeline::new(
-                &self.config,
-                Arc::new(rules(RULES)),
-                store,
-                Arc::new(notifier),
-                options,
-            )
-            .unwrap(),
-        );
-        let bot_loop = BotLoop::restore(pipeline.clone(), self.config.bots[0].clone())
-            .await
-            .unwrap();
-        (pipeline, bot_loop)
-    }
-
-    fn channel(&self, id: &str) -> Vec<StoredMessage> {
-        self.fake.messages(id)
-    }
-}
-
-/// Delivers until the outbox is empty (bounded), honouring retry waits.
-async fn drain(pipeline: &Pipeline) {
-    for _ in 0..50 {
-        match pipeline.outbox().deliver_due().await.unwrap() {
-            Pass::Drained => return,
-            Pass::RetryIn(wait) => tokio::time::sleep(wait).await,
-        }
-    }
-    panic!("the outbox did not drain");
-}
-
 fn embed(message: &StoredMessage) -> &Value {
     &message.body["embeds"][0]
 }
 
 #[tokio::test]
 async fn a_card_is_posted_then_edited_in_place_and_replied_to_when_resolved() {
-    let h = Harness::new(vec![quota(900), quota(100)]).await;
-    let (pipeline, mut bot_loop) = h.start().await;
+    let h = DiscordHarness::new(vec![quota(900), quota(100)]).await;
+    let (pipeline, mut bot_loop) = h.start(RULES).await;
     bot_loop.poll_once().await.unwrap();
     drain(&pipeline).await;
     let card = &h.channel("111")[0];
@@ -186,14 +92,14 @@ async fn a_card_is_posted_then_edited_in_place_and_replied_to_when_resolved() {
 
 #[tokio::test]
 async fn a_restarted_botwatch_edits_the_card_it_posted_before() {
-    let h = Harness::new(vec![quota(900)]).await;
+    let h = DiscordHarness::new(vec![quota(900)]).await;
     {
-        let (pipeline, mut bot_loop) = h.start().await;
+        let (pipeline, mut bot_loop) = h.start(RULES).await;
         bot_loop.poll_once().await.unwrap();
         drain(&pipeline).await;
     }
     h.sim.set_steps("b1", vec![quota(100)]);
-    let (pipeline, mut bot_loop) = h.start().await;
+    let (pipeline, mut bot_loop) = h.start(RULES).await;
     bot_loop.poll_once().await.unwrap();
     drain(&pipeline).await;
     let messages = h.channel("111");
@@ -208,8 +114,8 @@ async fn a_restarted_botwatch_edits_the_card_it_posted_before() {
 
 #[tokio::test]
 async fn hostile_alert_text_pings_only_the_configured_role_and_stays_within_limits() {
-    let h = Harness::new(vec![hostile(990)]).await;
-    let (pipeline, mut bot_loop) = h.start().await;
+    let h = DiscordHarness::new(vec![hostile(990)]).await;
+    let (pipeline, mut bot_loop) = h.start(RULES).await;
     bot_loop.poll_once().await.unwrap();
     drain(&pipeline).await;
     let card = &h.channel("222")[0];
@@ -230,8 +136,8 @@ async fn hostile_alert_text_pings_only_the_configured_role_and_stays_within_limi
 
 #[tokio::test]
 async fn a_rule_can_send_its_alerts_to_a_webhook_which_edits_its_card_too() {
-    let h = Harness::new(vec![quota(900), quota(100)]).await;
-    let (pipeline, mut bot_loop) = h.start().await;
+    let h = DiscordHarness::new(vec![quota(900), quota(100)]).await;
+    let (pipeline, mut bot_loop) = h.start(RULES).await;
     for _ in 0..2 {
         bot_loop.poll_once().await.unwrap();
         drain(&pipeline).await;
@@ -248,8 +154,8 @@ async fn a_rule_can_send_its_alerts_to_a_webhook_which_edits_its_card_too() {
 
 #[tokio::test]
 async fn rate_limits_server_errors_and_resets_lose_nothing_and_double_nothing() {
-    let h = Harness::new(vec![quota(900), quota(100)]).await;
-    let (pipeline, mut bot_loop) = h.start().await;
+    let h = DiscordHarness::new(vec![quota(900), quota(100)]).await;
+    let (pipeline, mut bot_loop) = h.start(RULES).await;
     h.fake.fail_next(
         1,
         Failure::RateLimited {
@@ -291,8 +197,8 @@ async fn rate_limits_server_errors_and_resets_lose_nothing_and_double_nothing() 
 
 #[tokio::test]
 async fn a_post_whose_answer_was_lost_is_retried_with_its_nonce_and_not_duplicated() {
-    let h = Harness::new(vec![quota(900)]).await;
-    let (pipeline, mut bot_loop) = h.start().await;
+    let h = DiscordHarness::new(vec![quota(900)]).await;
+    let (pipeline, mut bot_loop) = h.start(RULES).await;
     // Discord stores the message, but the answer comes after botwatch gave up waiting.
     h.fake
         .fail_next(1, Failure::Delay(Duration::from_millis(900)));
@@ -313,8 +219,8 @@ async fn a_post_whose_answer_was_lost_is_retried_with_its_nonce_and_not_duplicat
 
 #[tokio::test]
 async fn a_request_discord_refuses_is_kept_in_the_outbox_and_not_retried() {
-    let h = Harness::new(vec![quota(900)]).await;
-    let (pipeline, mut bot_loop) = h.start().await;
+    let h = DiscordHarness::new(vec![quota(900)]).await;
+    let (pipeline, mut bot_loop) = h.start(RULES).await;
     h.fake.fail_next(
         1,
         Failure::Status(
@@ -337,98 +243,4 @@ async fn a_request_discord_refuses_is_kept_in_the_outbox_and_not_retried() {
         .filter(|r| r.path.ends_with("/channels/111/messages"))
         .count();
     assert_eq!(to_ops, 1, "never looped on");
-}
-
-/// Rules that fire `rules × 5 platforms` alerts at once, with 40 labels each.
-fn storm_rules(rules: usize) -> String {
-    let labels: Vec<String> = (0..40)
-        .map(|i| format!("label{i}: \"{}\"", "v".repeat(60)))
-        .collect();
-    let mut yaml = format!("defaults:\n  labels: {{{}}}\nrules:\n", labels.join(", "));
-    for i in 0..rules {
-        yaml.push_str(&format!("  - {{name: storm{i}, each: platform, when: 'lineQuota > 0', recover_when: 'lineQuota < 0'}}\n"));
-    }
-    yaml
-}
-
-async fn storm(rules_yaml: &str) -> Harness {
-    let h = Harness::new(vec![quota(100)]).await;
-    let store = h.store();
-    let notifier = DiscordNotifier::new(h.config.discord.clone().unwrap(), store.clone()).unwrap();
-    let options = RunOptions {
-        max_start_delay: Some(Duration::ZERO),
-    };
-    let pipeline = Arc::new(
-        Pipeline::new(
-            &h.config,
-            Arc::new(rules(rules_yaml)),
-            store,
-            Arc::new(notifier),
-            options,
-        )
-        .unwrap(),
-    );
-    let mut bot_loop = BotLoop::restore(pipeline.clone(), h.config.bots[0].clone())
-        .await
-        .unwrap();
-    bot_loop.poll_once().await.unwrap();
-    drain(&pipeline).await;
-    assert_eq!(h.store().outbox_len().unwrap(), 0, "everything delivered");
-    h
-}
-
-/// How many alerts the digests in a channel account for, from their embed titles ("N × rule …").
-fn counted(messages: &[StoredMessage]) -> usize {
-    messages
-        .iter()
-        .flat_map(|m| m.body["embeds"].as_array().cloned().unwrap_or_default())
-        .map(|e| {
-            e["title"]
-                .as_str()
-                .unwrap()
-                .split(" × ")
-                .next()
-                .unwrap()
-                .parse::<usize>()
-                .unwrap()
-        })
-        .sum()
-}
-
-#[tokio::test]
-async fn storms_of_two_hundred_and_a_thousand_alerts_reach_discord_in_a_few_digests_with_none_lost()
-{
-    for (rules, alerts) in [(40, 200), (200, 1000)] {
-        let h = storm(&storm_rules(rules)).await;
-        let messages = h.channel("111");
-        assert!(
-            messages.len() <= 5,
-            "{} messages: one burst of the channel's budget",
-            messages.len()
-        );
-        assert_eq!(counted(&messages), alerts, "every alert is accounted for");
-        assert!(h.fake.requests().iter().all(|r| r.status != 429));
-        h.fake.assert_no_violations();
-    }
-}
-
-#[tokio::test]
-async fn a_few_simultaneous_alerts_with_forty_labels_get_their_own_cards_within_limits() {
-    // 50 per 5 s is this harness's budget: 10 rules × 5 platforms = 50 cards, one each.
-    let h = storm(&storm_rules(10)).await;
-    let messages = h.channel("111");
-    assert_eq!(messages.len(), 50);
-    let labels = messages[0].body["embeds"][0]["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == "Labels")
-        .cloned()
-        .unwrap();
-    assert_eq!(
-        labels["value"].as_str().unwrap().chars().count(),
-        1024,
-        "40 labels cut to one field's limit"
-    );
-    h.fake.assert_no_violations();
 }

@@ -9,12 +9,11 @@ use std::time::Duration;
 
 use botwatch::analytics::simulator::{Simulator, Step};
 use botwatch::analytics::Bot;
-use botwatch::notify::outbox::Pass;
 use botwatch::notify::Notifier;
 use botwatch::scheduler::{BotLoop, Pipeline, RunOptions};
 use botwatch::store::{SqliteStore, Store};
 use serde_json::json;
-use support::{bot, config, fake_analytics, rules, snapshot, Recorder};
+use support::{bot, config, drain, fake_analytics, rules, snapshot, Recorder};
 
 const RULES: &str = r#"
 rules:
@@ -62,17 +61,6 @@ async fn start(
     );
     let bot_loop = BotLoop::restore(pipeline.clone(), bot).await.unwrap();
     (pipeline, bot_loop)
-}
-
-/// Delivers until the outbox is empty (bounded).
-async fn drain(pipeline: &Pipeline) {
-    for _ in 0..100 {
-        match pipeline.outbox().deliver_due().await.unwrap() {
-            Pass::Drained => return,
-            Pass::RetryIn(wait) => tokio::time::sleep(wait).await,
-        }
-    }
-    panic!("the outbox did not drain");
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ use crate::alerts::{AlertEvent, Transition};
 use crate::notify::digest::digest;
 use crate::notify::message::ChatMessage;
 use crate::notify::render::{card_update, new_card, notice};
-use crate::notify::{BatchFuture, DeliveryError, DeliveryFuture, Notifier};
+use crate::notify::{deliver_in_order, BatchFuture, DeliveryError, DeliveryFuture, Notifier};
 use crate::store::{blocking, CardKey, OutboxItem, Store, StoreError};
 
 /// Events merged into one digest message at most (digests say "+N more" past what fits).
@@ -236,18 +236,10 @@ impl DiscordNotifier {
         items: &[&OutboxItem],
     ) -> Vec<(i64, Result<(), DeliveryError>)> {
         let burst = self.config.limits.per_destination_per_5s.get() as usize;
-        let mut results = Vec::with_capacity(items.len());
         if items.len() <= burst {
-            for item in items {
-                let result = self.deliver_event(item.id, &item.event).await;
-                let stop = matches!(result, Err(DeliveryError::Retry { .. }));
-                results.push((item.id, result));
-                if stop {
-                    break;
-                }
-            }
-            return results;
+            return deliver_in_order(self, items).await;
         }
+        let mut results = Vec::with_capacity(items.len());
         let Some(destination) = self.config.destinations.get(name) else {
             return items
                 .iter()

@@ -58,16 +58,26 @@ pub trait Notifier: Send + Sync + 'static {
     /// a notifier with rate limits can merge instead (see [`digest`]).
     fn deliver_batch<'a>(&'a self, items: &'a [OutboxItem]) -> BatchFuture<'a> {
         Box::pin(async move {
-            let mut results = Vec::with_capacity(items.len());
-            for item in items {
-                let result = self.deliver(item.id, &item.event).await;
-                let stop = matches!(result, Err(DeliveryError::Retry { .. }));
-                results.push((item.id, result));
-                if stop {
-                    break;
-                }
-            }
-            results
+            let items: Vec<&OutboxItem> = items.iter().collect();
+            deliver_in_order(self, &items).await
         })
     }
+}
+
+/// Delivers `items` one by one, in order, stopping at the first retryable failure (later
+/// events must not overtake an earlier one that is still waiting).
+pub async fn deliver_in_order<N: Notifier + ?Sized>(
+    notifier: &N,
+    items: &[&OutboxItem],
+) -> Vec<(i64, Result<(), DeliveryError>)> {
+    let mut results = Vec::with_capacity(items.len());
+    for item in items {
+        let result = notifier.deliver(item.id, &item.event).await;
+        let stop = matches!(result, Err(DeliveryError::Retry { .. }));
+        results.push((item.id, result));
+        if stop {
+            break;
+        }
+    }
+    results
 }

@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test file uses a different part of this module
 
 pub mod discord;
+pub mod harness;
 pub mod interactions;
 
 use std::path::Path;
@@ -39,6 +40,23 @@ pub async fn fake_analytics(timelines: Vec<(&str, Vec<Step>)>) -> Simulator {
     Simulator::start(timelines_for(timelines))
         .await
         .expect("start the fake analytics API")
+}
+
+/// Delivers until the outbox is empty, honouring retry waits (bounded: 100 passes).
+pub async fn drain(pipeline: &botwatch::scheduler::Pipeline) {
+    use botwatch::notify::outbox::Pass;
+    for _ in 0..100 {
+        match pipeline
+            .outbox()
+            .deliver_due()
+            .await
+            .expect("read the outbox")
+        {
+            Pass::Drained => return,
+            Pass::RetryIn(wait) => tokio::time::sleep(wait).await,
+        }
+    }
+    panic!("the outbox did not drain");
 }
 
 /// A configuration polling `simulator` for `bots`, state in `state`.

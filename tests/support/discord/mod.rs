@@ -33,6 +33,7 @@
 
 mod connection;
 mod limits;
+pub mod probe;
 mod render;
 mod reply;
 mod routes;
