@@ -88,6 +88,16 @@ impl Pipeline {
     }
 }
 
+/// What a poll writes besides the alert changes.
+struct Written {
+    /// The snapshot as the API sent it (for history).
+    snapshot: Option<Snapshot>,
+    /// It, with gaps filled from the last known values (the next poll's `previous`).
+    last_known: Option<Snapshot>,
+    /// The API status after the poll.
+    api: ApiStatus,
+}
+
 /// One bot's poll loop and the state it carries between polls.
 pub struct BotLoop {
     pipeline: Arc<Pipeline>,
@@ -138,10 +148,16 @@ impl BotLoop {
         let before = self.instances.clone();
         let changes = self.evaluate(snapshot.as_ref(), &api, now);
         let has_events = !changes.events.is_empty();
-        if let Err(error) = self
-            .commit(snapshot.clone(), api.clone(), changes, now)
-            .await
-        {
+        let last_known = snapshot.as_ref().map(|s| match &self.previous {
+            Some(older) => s.with_gaps_filled_from(older),
+            None => s.clone(),
+        });
+        let written = Written {
+            snapshot,
+            last_known: last_known.clone(),
+            api: api.clone(),
+        };
+        if let Err(error) = self.commit(written, changes, now).await {
             // Nothing was written: forget the step, so the next poll makes it again.
             self.instances = before;
             return Err(error);
@@ -149,8 +165,8 @@ impl BotLoop {
         if has_events {
             self.pipeline.outbox.wake();
         }
-        if snapshot.is_some() {
-            self.previous = snapshot;
+        if last_known.is_some() {
+            self.previous = last_known;
         }
         self.api = api;
         Ok(())
@@ -174,8 +190,7 @@ impl BotLoop {
 
     async fn commit(
         &self,
-        snapshot: Option<Snapshot>,
-        api: ApiStatus,
+        written: Written,
         changes: Changes,
         now: Timestamp,
     ) -> Result<(), StoreError> {
@@ -185,8 +200,9 @@ impl BotLoop {
             store.commit_poll(&PollCommit {
                 bot_id: &bot_id,
                 at: now,
-                snapshot: snapshot.as_ref(),
-                api: &api,
+                snapshot: written.snapshot.as_ref(),
+                last_known: written.last_known.as_ref(),
+                api: &written.api,
                 changes: &changes,
             })
         })
@@ -262,14 +278,21 @@ pub async fn serve(
         let bot_loop = BotLoop::restore(pipeline.clone(), bot.clone()).await?;
         tasks.spawn(bot_loop.run(shutdown.clone()));
     }
+    // The outbox stops after the last poll committed, so its final pass sees every event.
+    let (stop_outbox, outbox_shutdown) = crate::shutdown::channel();
     let outbox = tokio::spawn(
         pipeline
             .outbox()
             .clone()
-            .run(shutdown.clone(), DRAIN_TIMEOUT),
+            .run(outbox_shutdown, DRAIN_TIMEOUT),
     );
     tracing::info!(bots = bots.len(), rules = pipeline.rules.rules.len(), interval = ?pipeline.poll_interval, "botwatch running");
-    while tasks.join_next().await.is_some() {}
+    while let Some(joined) = tasks.join_next().await {
+        if let Err(error) = joined {
+            tracing::error!(%error, "a bot's poll loop ended unexpectedly");
+        }
+    }
+    stop_outbox.trigger();
     outbox.await.context("the delivery loop failed")?;
     tracing::info!("botwatch stopped; state saved");
     Ok(())

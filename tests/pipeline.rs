@@ -276,3 +276,32 @@ async fn the_service_polls_until_shutdown_and_leaves_its_state_on_disk() {
     assert!(store.load_bot("b2").unwrap().last_snapshot.is_some());
     assert_eq!(store.load_bot("b1").unwrap().instances.len(), 1);
 }
+
+#[tokio::test]
+async fn a_field_missing_from_one_response_does_not_hide_a_transition() {
+    let fb = |v: Option<bool>| {
+        let mut json = json!({"lineQuota": 1000, "lineQuotaConsumption": 100});
+        if let Some(v) = v {
+            json["fbIsIntegration"] = json!(v);
+        }
+        Step::respond(snapshot(json))
+    };
+    let sim = fake_analytics(vec![(
+        "b1",
+        vec![fb(Some(true)), fb(None), fb(Some(false))],
+    )])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let recorder = Arc::new(Recorder::default());
+    let (pipeline, mut bot_loop) =
+        start(&sim, bot("b1"), &dir.path().join("s.db"), recorder.clone()).await;
+    for _ in 0..3 {
+        bot_loop.poll_once().await.unwrap();
+    }
+    drain(&pipeline).await;
+    assert_eq!(
+        recorder.lines(),
+        ["Fired dropped fb"],
+        "`previous` kept the last known value"
+    );
+}

@@ -129,6 +129,20 @@ impl Snapshot {
         }
     }
 
+    /// This snapshot, with the fields it lacks taken from `older`: the last known value of
+    /// every field, so that a field missing from one response does not hide a transition.
+    pub fn with_gaps_filled_from(&self, older: &Snapshot) -> Snapshot {
+        let (Ok(serde_json::Value::Object(mut newer)), Ok(serde_json::Value::Object(older))) =
+            (serde_json::to_value(self), serde_json::to_value(older))
+        else {
+            return self.clone();
+        };
+        for (field, value) in older {
+            newer.entry(field).or_insert(value);
+        }
+        serde_json::from_value(serde_json::Value::Object(newer)).unwrap_or_else(|_| self.clone())
+    }
+
     /// Share of the LINE quota consumed (0.25 for 250 of 1000). `None` when either figure is
     /// missing or the quota is zero, since no ratio is then meaningful.
     pub fn line_quota_ratio(&self) -> Option<f64> {
@@ -164,6 +178,22 @@ mod tests {
         assert_eq!(instagram.integrated, Some(false));
         assert_eq!(instagram.average_conversation_time, Some(75));
         assert_eq!(snapshot.platform(Platform::WhatsApp).integrated, None);
+    }
+
+    #[test]
+    fn gaps_are_filled_from_an_older_snapshot_but_new_values_win() {
+        let older = Snapshot {
+            fb_is_integration: Some(true),
+            line_quota: Some(1000),
+            ..Snapshot::default()
+        };
+        let newer = Snapshot {
+            line_quota: Some(2000),
+            ..Snapshot::default()
+        };
+        let merged = newer.with_gaps_filled_from(&older);
+        assert_eq!(merged.fb_is_integration, Some(true));
+        assert_eq!(merged.line_quota, Some(2000));
     }
 
     #[test]

@@ -62,6 +62,10 @@ pub(super) fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         let gateway = spawn_gateway(&config, &pipeline, store, shutdown.clone());
         let result = scheduler::serve(pipeline, &config.bots, shutdown).await;
         if let Some(gateway) = gateway {
+            if result.is_err() {
+                // Polling failed to start: do not keep serving /analysis without it.
+                gateway.abort();
+            }
             let _ = gateway.await;
         }
         result

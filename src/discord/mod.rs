@@ -9,5 +9,6 @@ pub mod commands;
 pub mod config;
 pub mod destination;
 pub mod gateway;
+mod pause;
 pub mod rest;
 pub mod sink;

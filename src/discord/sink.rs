@@ -13,6 +13,7 @@ use serenity::model::id::MessageId;
 
 use super::config::DiscordConfig;
 use super::destination::Destination;
+use super::pause::Pauses;
 use super::rest::{DiscordRest, RestError};
 use crate::alerts::{AlertEvent, Transition};
 use crate::notify::digest::digest;
@@ -31,6 +32,7 @@ pub struct DiscordNotifier {
     store: Arc<dyn Store>,
     per_destination: DefaultKeyedRateLimiter<String>,
     global: DefaultDirectRateLimiter,
+    pauses: Pauses,
 }
 
 impl DiscordNotifier {
@@ -49,16 +51,21 @@ impl DiscordNotifier {
             rest,
             per_destination: RateLimiter::keyed(per_destination),
             global: RateLimiter::direct(Quota::per_second(config.limits.global_per_second)),
+            pauses: Pauses::default(),
             config,
             store,
         })
     }
 
-    async fn budget(&self, destination: &str) {
+    /// Waits for the destination's and the global budget; fails at once while Discord asked
+    /// us to hold off (a recent 429).
+    async fn budget(&self, destination: &str) -> Result<(), RestError> {
+        self.pauses.check(destination)?;
         self.per_destination
             .until_key_ready(&destination.to_owned())
             .await;
         self.global.until_ready().await;
+        Ok(())
     }
 
     async fn post(
@@ -67,14 +74,15 @@ impl DiscordNotifier {
         destination: &Destination,
         message: ChatMessage,
     ) -> Result<MessageId, RestError> {
-        self.budget(name).await;
-        match destination {
+        self.budget(name).await?;
+        let result = match destination {
             Destination::Channel(channel) => self.rest.create_message(*channel, &message).await,
             // Webhooks take neither nonces nor replies.
             Destination::Webhook(hook) => {
                 self.rest.execute_webhook(hook, &message.for_edit()).await
             }
-        }
+        };
+        self.pauses.record(name, result)
     }
 
     async fn edit(
@@ -84,15 +92,16 @@ impl DiscordNotifier {
         id: MessageId,
         message: ChatMessage,
     ) -> Result<(), RestError> {
-        self.budget(name).await;
-        match destination {
+        self.budget(name).await?;
+        let result = match destination {
             Destination::Channel(channel) => self.rest.edit_message(*channel, id, &message).await,
             Destination::Webhook(hook) => {
                 self.rest
                     .edit_webhook_message(hook, id, &message.for_edit())
                     .await
             }
-        }
+        };
+        self.pauses.record(name, result)
     }
 
     async fn deliver_event(&self, id: i64, event: &AlertEvent) -> Result<(), DeliveryError> {

@@ -105,7 +105,7 @@ impl Outbox {
             }
             Err(DeliveryError::Rejected(reason)) => {
                 tracing::error!(id, rule = %item.event.key.rule, bot = %item.event.key.bot_id, %reason, "notification rejected; parked in the outbox for inspection");
-                blocking(move || store.mark_failed(id, &reason, Timestamp(i64::MAX))).await?;
+                blocking(move || store.mark_parked(id, &reason)).await?;
                 Ok(None)
             }
         }

@@ -60,6 +60,14 @@ impl Expression {
                 .collect::<Vec<_>>()
         })?;
         let mut errors = Vec::new();
+        if let Err(message) = super::cost::check(program.expression()) {
+            return Err(vec![ExprError {
+                line: 1,
+                column: 0,
+                message,
+                hint: Some("split the condition into several rules, or simplify it".into()),
+            }]);
+        }
         let mut checker = RefChecker {
             schema,
             locals: Vec::new(),
@@ -337,5 +345,49 @@ mod tests {
         assert!(errors(&"1 + ".repeat(1000))[0]
             .message
             .contains("bytes long"));
+        let chain = format!("{}1 > 0", "1 + ".repeat(100));
+        assert!(errors(&chain)[0].message.contains("operations deep"));
+    }
+
+    #[test]
+    fn the_longest_operator_chain_that_fits_is_refused_without_overflowing_the_parser() {
+        // 2001 bytes, 1001 terms: parsed on a test thread's 2 MiB stack.
+        let chain = format!("{}1", "1+".repeat(1000));
+        assert!(errors(&chain)[0].message.contains("operations deep"));
+    }
+
+    #[test]
+    fn costly_expressions_are_refused_before_they_run() {
+        let long_list = format!("[{}]", vec!["1"; 200].join(","));
+        assert!(errors(&format!("{long_list}.all(a, true)"))[0]
+            .message
+            .contains("200 elements"));
+        let three = "[1].all(a, [1].all(b, [1].all(c, true)))";
+        assert!(errors(three)[0].message.contains("comprehensions"));
+        assert_eq!(errors("[1, 2].all(a, [3].exists(b, a < b))"), vec![]);
+    }
+
+    #[test]
+    fn the_costliest_accepted_expression_runs_on_a_small_stack() {
+        // Tokio's worker threads have 2 MiB of stack; the evaluation must fit, even unoptimised.
+        let terms = (1..)
+            .take_while(|n| {
+                errors(&format!("{}lineQuota > 0", "lineQuota + ".repeat(*n))).is_empty()
+            })
+            .last()
+            .unwrap();
+        let text = format!("{}lineQuota > 0", "lineQuota + ".repeat(terms));
+        let expression = Expression::compile(&text, &schema(true)).unwrap();
+        let outcome = std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(move || {
+                let mut context = cel::Context::with_env(env());
+                context.add_variable_from_value("lineQuota", cel::Value::Float(1.0));
+                matches!(expression.execute(&context), Ok(cel::Value::Bool(true)))
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(outcome, "{terms} terms evaluated");
     }
 }

@@ -72,8 +72,10 @@ pub struct PollCommit<'a> {
     pub bot_id: &'a str,
     /// When.
     pub at: Timestamp,
-    /// The new snapshot, after a successful poll.
+    /// The new snapshot as the API sent it, after a successful poll (kept in the history).
     pub snapshot: Option<&'a Snapshot>,
+    /// The last known value of every field (what the next poll sees as `previous`).
+    pub last_known: Option<&'a Snapshot>,
     /// The API status after the poll.
     pub api: &'a ApiStatus,
     /// Alert state changes and the events to deliver.
@@ -118,6 +120,9 @@ pub trait Store: Send + Sync + 'static {
     fn mark_delivered(&self, id: i64) -> Result<(), StoreError>;
     /// Records a failed attempt; the notification is retried from `retry_at`.
     fn mark_failed(&self, id: i64, error: &str, retry_at: Timestamp) -> Result<(), StoreError>;
+    /// Parks a notification that retrying cannot help, for inspection: it is never due again
+    /// and does not hold back later notifications of its alert.
+    fn mark_parked(&self, id: i64, error: &str) -> Result<(), StoreError>;
     /// Notifications still in the outbox.
     fn outbox_len(&self) -> Result<usize, StoreError>;
     /// The message id of the card posted for one firing of an alert at a destination.

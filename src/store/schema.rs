@@ -1,7 +1,7 @@
 //! The SQLite schema, versioned with `PRAGMA user_version`: each migration runs once, in order.
 
 /// Migrations, index + 1 = the version they bring the file to.
-pub(crate) const MIGRATIONS: [&str; 2] = [
+pub(crate) const MIGRATIONS: [&str; 3] = [
     r#"
 CREATE TABLE bot_state (
     bot_id TEXT PRIMARY KEY,
@@ -50,5 +50,9 @@ CREATE TABLE cards (
     message_id TEXT NOT NULL,
     PRIMARY KEY (rule, bot_id, platform, fired_at, destination)
 );
+"#,
+    r#"
+ALTER TABLE outbox ADD COLUMN alert_key TEXT NOT NULL DEFAULT '';
+CREATE INDEX outbox_by_alert ON outbox (alert_key, id);
 "#,
 ];

@@ -117,6 +117,19 @@ fn platform_column(key: &AlertKey) -> &'static str {
     key.platform.map(Platform::id).unwrap_or("")
 }
 
+/// The outbox keeps events of one alert in order: a later one waits for an earlier one.
+fn ordering_key(key: &AlertKey) -> String {
+    format!(
+        "{}\u{1f}{}\u{1f}{}",
+        key.rule,
+        key.bot_id,
+        platform_column(key)
+    )
+}
+
+/// `next_attempt_at` of a parked (rejected) notification: never due, and blocking nothing.
+const PARKED: i64 = i64::MAX;
+
 fn instance_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AlertInstance> {
     let platform: String = row.get("platform")?;
     let phase: String = row.get("phase")?;
@@ -154,15 +167,20 @@ fn write_bot_state(tx: &Transaction<'_>, commit: &PollCommit<'_>) -> Result<(), 
             params![commit.bot_id, api.up, api.consecutive_failures, api.error, api.error_kind, commit.at.0],
         )?;
     }
-    if let Some(snapshot) = commit.snapshot {
-        let json = serde_json::to_string(snapshot)?;
+    if let Some(last_known) = commit.last_known.or(commit.snapshot) {
         tx.execute(
             "UPDATE bot_state SET snapshot = ?2, snapshot_at = ?3 WHERE bot_id = ?1",
-            params![commit.bot_id, json, commit.at.0],
+            params![
+                commit.bot_id,
+                serde_json::to_string(last_known)?,
+                commit.at.0
+            ],
         )?;
+    }
+    if let Some(snapshot) = commit.snapshot {
         tx.execute(
             "INSERT INTO snapshots (bot_id, taken_at, snapshot) VALUES (?1, ?2, ?3)",
-            params![commit.bot_id, commit.at.0, json],
+            params![commit.bot_id, commit.at.0, serde_json::to_string(snapshot)?],
         )?;
     }
     Ok(())
@@ -194,8 +212,8 @@ fn write_changes(tx: &Transaction<'_>, commit: &PollCommit<'_>) -> Result<(), St
     }
     for event in &commit.changes.events {
         tx.execute(
-            "INSERT INTO outbox (created_at, event, next_attempt_at) VALUES (?1, ?2, ?1)",
-            params![commit.at.0, serde_json::to_string(event)?],
+            "INSERT INTO outbox (created_at, event, next_attempt_at, alert_key) VALUES (?1, ?2, ?1, ?3)",
+            params![commit.at.0, serde_json::to_string(event)?, ordering_key(&event.key)],
         )?;
     }
     Ok(())
@@ -266,9 +284,14 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> Result<Vec<OutboxItem>, StoreError> {
         let connection = self.lock();
-        let mut statement = connection
-            .prepare("SELECT id, event, attempts FROM outbox WHERE next_attempt_at <= ?1 ORDER BY id LIMIT ?2")?;
-        let rows = statement.query_map(params![now.0, limit as i64], |r| {
+        // Due, and not behind an earlier notification of the same alert still waiting for a
+        // retry: a resolution never overtakes the firing it resolves.
+        let mut statement = connection.prepare(
+            "SELECT id, event, attempts FROM outbox o WHERE next_attempt_at <= ?1
+               AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.alert_key = o.alert_key AND e.id < o.id AND e.next_attempt_at < ?3)
+             ORDER BY id LIMIT ?2",
+        )?;
+        let rows = statement.query_map(params![now.0, limit as i64, PARKED], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
@@ -276,13 +299,26 @@ impl Store for SqliteStore {
             ))
         })?;
         let mut items = Vec::new();
+        let mut undecodable = Vec::new();
         for row in rows {
             let (id, json, attempts) = row?;
-            items.push(OutboxItem {
-                id,
-                event: serde_json::from_str(&json)?,
-                attempts,
-            });
+            match serde_json::from_str(&json) {
+                Ok(event) => items.push(OutboxItem {
+                    id,
+                    event,
+                    attempts,
+                }),
+                Err(_) => undecodable.push(id),
+            }
+        }
+        drop(statement);
+        for id in undecodable {
+            // One unreadable row must not stop every delivery: park it for inspection.
+            tracing::error!(id, "an outbox row does not decode; parked");
+            connection.execute(
+                "UPDATE outbox SET next_attempt_at = ?2, last_error = 'undecodable' WHERE id = ?1",
+                params![id, PARKED],
+            )?;
         }
         Ok(items)
     }
@@ -299,6 +335,10 @@ impl Store for SqliteStore {
             params![id, error, retry_at.0],
         )?;
         Ok(())
+    }
+
+    fn mark_parked(&self, id: i64, error: &str) -> Result<(), StoreError> {
+        self.mark_failed(id, error, Timestamp(PARKED))
     }
 
     fn outbox_len(&self) -> Result<usize, StoreError> {
