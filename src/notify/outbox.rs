@@ -61,7 +61,7 @@ impl Outbox {
             let store = self.store.clone();
             let due = blocking(move || store.due_notifications(Timestamp::now(), BATCH)).await?;
             if due.is_empty() {
-                return Ok(Pass::Drained);
+                return self.waiting().await;
             }
             let results = self.notifier.deliver_batch(&due).await;
             if results.is_empty() {
@@ -81,6 +81,15 @@ impl Outbox {
                 return Ok(Pass::RetryIn(wait));
             }
         }
+    }
+
+    /// `Drained` when nothing waits, else how long until the next retry is due.
+    async fn waiting(&self) -> Result<Pass, StoreError> {
+        let store = self.store.clone();
+        Ok(match blocking(move || store.next_attempt_at()).await? {
+            Some(at) => Pass::RetryIn(at.since(Timestamp::now()).max(Duration::from_millis(10))),
+            None => Pass::Drained,
+        })
     }
 
     /// Records one delivery outcome; `Some(wait)` when the item must be retried later.

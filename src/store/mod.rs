@@ -123,6 +123,8 @@ pub trait Store: Send + Sync + 'static {
     /// Parks a notification that retrying cannot help, for inspection: it is never due again
     /// and does not hold back later notifications of its alert.
     fn mark_parked(&self, id: i64, error: &str) -> Result<(), StoreError>;
+    /// When the earliest waiting (not parked) notification is due, if any is waiting.
+    fn next_attempt_at(&self) -> Result<Option<Timestamp>, StoreError>;
     /// Notifications still in the outbox.
     fn outbox_len(&self) -> Result<usize, StoreError>;
     /// The message id of the card posted for one firing of an alert at a destination.

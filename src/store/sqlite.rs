@@ -341,6 +341,15 @@ impl Store for SqliteStore {
         self.mark_failed(id, error, Timestamp(PARKED))
     }
 
+    fn next_attempt_at(&self) -> Result<Option<Timestamp>, StoreError> {
+        let next: Option<i64> = self.lock().query_row(
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE next_attempt_at < ?1",
+            [PARKED],
+            |r| r.get(0),
+        )?;
+        Ok(next.map(Timestamp))
+    }
+
     fn outbox_len(&self) -> Result<usize, StoreError> {
         let count: i64 = self
             .lock()
