@@ -236,8 +236,10 @@ fn check_analytics(analytics: &AnalyticsConfig) -> Result<(), String> {
             analytics.base_url.scheme()
         ));
     }
-    if analytics.poll_interval < Duration::from_secs(1) {
-        return Err("analytics.poll_interval must be at least 1s".into());
+    if analytics.poll_interval < Duration::from_secs(1)
+        || analytics.poll_interval > Duration::from_secs(86_400)
+    {
+        return Err("analytics.poll_interval must be between 1s and 1d".into());
     }
     if analytics.timeout.is_zero() {
         return Err("analytics.timeout must be more than 0s".into());

@@ -223,10 +223,7 @@ async fn a_request_discord_refuses_is_kept_in_the_outbox_and_not_retried() {
     let (pipeline, mut bot_loop) = h.start(RULES).await;
     h.fake.fail_next(
         1,
-        Failure::Status(
-            403,
-            json!({"message": "Missing Permissions", "code": 50013}),
-        ),
+        Failure::Status(400, json!({"message": "Invalid Form Body", "code": 50035})),
     );
     bot_loop.poll_once().await.unwrap();
     drain(&pipeline).await;
@@ -243,4 +240,22 @@ async fn a_request_discord_refuses_is_kept_in_the_outbox_and_not_retried() {
         .filter(|r| r.path.ends_with("/channels/111/messages"))
         .count();
     assert_eq!(to_ops, 1, "never looped on");
+}
+
+#[tokio::test]
+async fn a_missing_permission_is_retried_later_rather_than_parked() {
+    let h = DiscordHarness::new(vec![quota(900)]).await;
+    let (pipeline, mut bot_loop) = h.start(RULES).await;
+    let forbidden = json!({"message": "Missing Permissions", "code": 50013});
+    h.fake.fail_next(1, Failure::Status(403, forbidden));
+    bot_loop.poll_once().await.unwrap();
+    let pass = pipeline.outbox().deliver_due().await.unwrap();
+    let botwatch::notify::outbox::Pass::RetryIn(wait) = pass else {
+        panic!("expected a retry, got {pass:?}");
+    };
+    assert!(
+        wait > Duration::from_secs(60),
+        "waits for an operator to fix it: {wait:?}"
+    );
+    assert_eq!(h.store().outbox_len().unwrap(), 1);
 }

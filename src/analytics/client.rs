@@ -51,6 +51,8 @@ impl AnalyticsClient {
         let http = reqwest::Client::builder()
             .timeout(settings.timeout)
             .user_agent(concat!("botwatch/", env!("CARGO_PKG_VERSION")))
+            // A redirect would re-send the body, and with it the bot's secret, elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| PollError::Transport(e.to_string()))?;
         Ok(AnalyticsClient {
@@ -76,7 +78,7 @@ impl AnalyticsClient {
         if !status.is_success() {
             return Err(PollError::Status {
                 status: status.as_u16(),
-                excerpt: excerpt(&body),
+                excerpt: redact(&excerpt(&body), bot),
             });
         }
         decode(&body)
@@ -134,6 +136,16 @@ fn decode_at_path<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, PollError
     })
 }
 
+/// `text` without the bot's credentials, in case the API echoes the request in its errors.
+fn redact(text: &str, bot: &Bot) -> String {
+    [bot.token.expose_secret(), bot.secret.expose_secret()]
+        .into_iter()
+        .filter(|s| s.len() >= 4)
+        .fold(text.to_owned(), |text, secret| {
+            text.replace(secret, "[REDACTED]")
+        })
+}
+
 fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let mut out: String = text.chars().take(EXCERPT_CHARS).collect();
@@ -176,6 +188,20 @@ mod tests {
     #[test]
     fn an_empty_object_is_a_snapshot_with_nothing_known() {
         assert_eq!(decode(b"{}").unwrap(), Snapshot::default());
+    }
+
+    #[test]
+    fn credentials_echoed_by_the_api_are_redacted() {
+        let bot = Bot {
+            id: "b".into(),
+            name: "B".into(),
+            token: "tok-123456".to_owned().into(),
+            secret: "sec-654321".to_owned().into(),
+        };
+        assert_eq!(
+            redact("bad secret sec-654321 for tok-123456", &bot),
+            "bad secret [REDACTED] for [REDACTED]"
+        );
     }
 
     #[test]

@@ -46,7 +46,13 @@ pub(super) fn demo(
 
 /// Discord settings from the demo's flags: none, one channel, or one webhook.
 fn discord_config(flags: DemoDiscord) -> anyhow::Result<Option<DiscordConfig>> {
-    let token = flags.discord_token.map(SecretString::from);
+    let token = std::env::var("BOTWATCH_DISCORD_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .map(SecretString::from);
+    if flags.discord_channel.is_some() && token.is_none() {
+        anyhow::bail!("posting to a channel needs the bot token in BOTWATCH_DISCORD_TOKEN");
+    }
     let destination = match (flags.discord_channel, flags.discord_webhook) {
         (Some(channel), _) => {
             Destination::Channel(parse_channel_id(&channel).map_err(anyhow::Error::msg)?)

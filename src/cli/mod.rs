@@ -85,11 +85,9 @@ pub enum Command {
 /// Where `botwatch demo` also posts, if anywhere: a channel (with a bot token) or a webhook.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DemoDiscord {
-    /// Bot token, to post to `--discord-channel`.
-    #[arg(long, env = "BOTWATCH_DISCORD_TOKEN", hide_env_values = true)]
-    pub discord_token: Option<String>,
-    /// Channel id to post to (needs the token).
-    #[arg(long, env = "BOTWATCH_DISCORD_CHANNEL", requires = "discord_token")]
+    /// Channel id to post to, with the bot token from `BOTWATCH_DISCORD_TOKEN` (never a flag:
+    /// command lines are visible to every user of the machine).
+    #[arg(long, env = "BOTWATCH_DISCORD_CHANNEL")]
     pub discord_channel: Option<String>,
     /// Webhook URL to post to instead of a channel.
     #[arg(

@@ -165,6 +165,8 @@ impl AnalysisCommand {
         if let Some(why) = self.access_denied(interaction) {
             return self.refuse(interaction, why).await;
         }
+        // Forget users whose cooldown is over, so the table stays as small as the active users.
+        self.cooldowns.retain_recent();
         if let Err(not_until) = self.cooldowns.check_key(&interaction.user.id.get()) {
             let wait =
                 not_until.wait_time_from(governor::clock::Clock::now(self.cooldowns.clock()));
@@ -228,6 +230,14 @@ impl AnalysisCommand {
 
     /// Offers the configured bots whose name or id contains what the user typed.
     pub async fn autocomplete(&self, interaction: &CommandInteraction) -> Result<(), RestError> {
+        if self.access_denied(interaction).is_some() {
+            // Nothing to list for someone who may not use the command.
+            let body = json!({"type": 8, "data": {"choices": []}});
+            return self
+                .rest
+                .interaction_callback(interaction.id, &interaction.token, &body)
+                .await;
+        }
         let typed = match Self::option(interaction, "bot") {
             Some(CommandDataOptionValue::Autocomplete { value, .. }) => value.to_lowercase(),
             _ => String::new(),
@@ -235,6 +245,8 @@ impl AnalysisCommand {
         let choices: Vec<Value> = self
             .bots
             .iter()
+            // Discord takes choice values of at most 100 characters.
+            .filter(|b| b.id.chars().count() <= 100)
             .filter(|b| b.name.to_lowercase().contains(&typed) || b.id.to_lowercase().contains(&typed))
             .take(MAX_CHOICES)
             .map(|b| json!({"name": crate::notify::message::truncate(&format!("{} ({})", b.name, b.id), 100), "value": b.id}))

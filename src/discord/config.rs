@@ -187,7 +187,9 @@ impl RawDiscord {
         let parse_id = |text: &str, what: &str| {
             text.trim()
                 .parse::<u64>()
-                .map_err(|_| format!("`{text}` is not a {what} id"))
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| format!("`{text}` is not a {what} id"))
         };
         for role in self.mention_roles.values() {
             parse_id(role, "role")?;

@@ -59,19 +59,42 @@ impl RestError {
         }
     }
 
-    /// Whether Discord says the target (message, channel, webhook) does not exist.
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, RestError::Status { status: 404, .. })
+    /// Whether a message can no longer be edited: gone (404), or not ours any more (403, e.g.
+    /// the destination changed from a webhook to a channel).
+    pub fn is_uneditable(&self) -> bool {
+        matches!(
+            self,
+            RestError::Status {
+                status: 403 | 404,
+                ..
+            }
+        )
+    }
+
+    /// Whether the credentials or permissions are wrong (401, 403): an operator can fix that,
+    /// so the event waits and is retried slowly rather than parked.
+    fn is_fixable_by_operator(&self) -> bool {
+        matches!(
+            self,
+            RestError::Status {
+                status: 401 | 403,
+                ..
+            }
+        )
     }
 }
+
+/// How long an event waits when botwatch lacks access (fix the token or the permissions).
+const ACCESS_RETRY: Duration = Duration::from_secs(300);
 
 impl From<RestError> for DeliveryError {
     fn from(error: RestError) -> Self {
         let after = match &error {
             RestError::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ if error.is_fixable_by_operator() => Some(ACCESS_RETRY),
             _ => None,
         };
-        if error.is_retryable() {
+        if error.is_retryable() || error.is_fixable_by_operator() {
             DeliveryError::Retry {
                 reason: error.to_string(),
                 after,

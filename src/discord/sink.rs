@@ -120,10 +120,11 @@ impl DiscordNotifier {
             event,
             destination: &name,
         };
-        let existing = match event.transition {
-            Transition::Fired => None,
-            Transition::Reminder | Transition::Resolved => cards.load().await?,
-        };
+        let existing = cards.load().await?;
+        if event.transition == Transition::Fired && existing.is_some() {
+            // Posted by an earlier attempt whose outcome was recorded: nothing left to do.
+            return Ok(());
+        }
         let mut card = None;
         if let Some(card_id) = existing {
             match self
@@ -131,8 +132,8 @@ impl DiscordNotifier {
                 .await
             {
                 Ok(()) => card = Some(card_id),
-                // Someone deleted the card: post a new one below.
-                Err(error) if error.is_not_found() => {}
+                // The card was deleted, or is not ours to edit: post a new one below.
+                Err(error) if error.is_uneditable() => {}
                 Err(error) => return Err(error.into()),
             }
         }
@@ -263,13 +264,17 @@ impl DiscordNotifier {
         // Chunks are fixed by count, so a retried digest has the same items and nonce.
         for chunk in items.chunks(DIGEST_ITEMS) {
             let events: Vec<&AlertEvent> = chunk.iter().map(|i| &i.event).collect();
+            // Time, first id and size: stable across retries, unique across state files.
             let nonce = format!(
-                "d{}.{}",
+                "d{}.{}.{}",
+                base36(chunk[0].event.at.0.unsigned_abs()),
                 base36(chunk[0].id.unsigned_abs()),
                 base36(chunk.len() as u64)
             );
+            let worst = events.iter().map(|e| e.severity).max();
+            let role = worst.and_then(|s| self.config.mention_roles.get(s));
             let outcome = self
-                .post(name, destination, digest(&events, &nonce))
+                .post(name, destination, digest(&events, &nonce, role))
                 .await
                 .map(drop)
                 .map_err(DeliveryError::from);

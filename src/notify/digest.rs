@@ -34,8 +34,9 @@ fn line(event: &AlertEvent) -> String {
     )
 }
 
-/// One digest message for `events`, oldest first.
-pub fn digest(events: &[&AlertEvent], nonce: &str) -> ChatMessage {
+/// One digest message for `events`, oldest first, pinging `role` (the role configured for the
+/// most severe event) if given.
+pub fn digest(events: &[&AlertEvent], nonce: &str, role: Option<&str>) -> ChatMessage {
     let mut by_transition: BTreeMap<u8, Vec<&AlertEvent>> = BTreeMap::new();
     for event in events {
         let order = match event.transition {
@@ -46,16 +47,21 @@ pub fn digest(events: &[&AlertEvent], nonce: &str) -> ChatMessage {
         by_transition.entry(order).or_default().push(event);
     }
     let share = limits::EMBED_TOTAL / by_transition.len().max(1);
+    let mention = role.map(|r| format!("<@&{r}> ")).unwrap_or_default();
     let content = format!(
-        "📣 {} alert updates at once, merged to stay within Discord's rate limits",
+        "{mention}📣 {} alert updates at once, merged to stay within Discord's rate limits",
         events.len()
     );
-    by_transition
+    let message = by_transition
         .values()
         .fold(ChatMessage::new().content(&content), |message, group| {
             message.embed(group_embed(group, share))
         })
-        .nonce(nonce)
+        .nonce(nonce);
+    match role {
+        Some(role) => message.ping_role(role),
+        None => message,
+    }
 }
 
 fn group_embed(group: &[&AlertEvent], share: usize) -> Embed {
@@ -152,7 +158,7 @@ mod tests {
             })
             .collect();
         let refs: Vec<&AlertEvent> = events.iter().collect();
-        let json = serde_json::to_value(digest(&refs, "d")).unwrap();
+        let json = serde_json::to_value(digest(&refs, "d", None)).unwrap();
         let embeds = json["embeds"].as_array().unwrap();
         let titles: Vec<&str> = embeds
             .iter()
@@ -170,8 +176,17 @@ mod tests {
             serde_json::json!({"name": "other rules", "value": "350", "inline": true})
         );
         assert!(firing["description"].as_str().unwrap().contains(" more"));
-        let message = digest(&refs, "d");
+        let message = digest(&refs, "d", None);
         let total: usize = message.embeds().iter().map(Embed::text_len).sum();
         assert!(total <= limits::EMBED_TOTAL, "{total}");
+        let pinged = serde_json::to_value(digest(&refs, "d", Some("9"))).unwrap();
+        assert!(pinged["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("<@&9> 📣 1000 alert updates"));
+        assert_eq!(
+            pinged["allowed_mentions"]["roles"],
+            serde_json::json!(["9"])
+        );
     }
 }
