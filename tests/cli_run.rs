@@ -13,7 +13,8 @@ use serde_json::json;
 use support::{fake_analytics, project_root, snapshot};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn run_alerts_on_stdout_and_stops_cleanly_on_sigterm() {
+async fn run_alerts_on_stdout_and_in_discord_and_stops_cleanly_on_sigterm() {
+    let fake = support::discord::FakeDiscord::start().await;
     let high = Step::respond(snapshot(
         json!({"lineQuota": 1000, "lineQuotaConsumption": 990}),
     ));
@@ -21,9 +22,10 @@ async fn run_alerts_on_stdout_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let rules = project_root().join("rules.yaml");
     let config = format!(
-        "analytics:\n  base_url: {}\n  poll_interval: 1s\nbots:\n  - id: b1\n    name: Support\n    token: ${{BW_TOKEN}}\n    secret: ${{BW_SECRET}}\nrules: {}\nstate: state/botwatch.db\n",
+        "analytics:\n  base_url: {}\n  poll_interval: 1s\nbots:\n  - id: b1\n    name: Support\n    token: ${{BW_TOKEN}}\n    secret: ${{BW_SECRET}}\nrules: {}\nstate: state/botwatch.db\ndiscord:\n  token: ${{BW_DISCORD}}\n  api_base_url: {}\n  destinations: {{ops: {{channel: \"111\"}}}}\n  route: {{default: ops}}\n",
         sim.base_url(),
-        rules.display()
+        rules.display(),
+        fake.base_url()
     );
     std::fs::write(dir.path().join("botwatch.yaml"), config).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_botwatch"))
@@ -31,6 +33,7 @@ async fn run_alerts_on_stdout_and_stops_cleanly_on_sigterm() {
         .current_dir(dir.path())
         .env("BW_TOKEN", "b1-token")
         .env("BW_SECRET", "b1-secret")
+        .env("BW_DISCORD", "discord-bot-token")
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -72,8 +75,24 @@ async fn run_alerts_on_stdout_and_stops_cleanly_on_sigterm() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("botwatch stopped; state saved"), "{stderr}");
+    let cards = fake.messages("111");
+    assert_eq!(
+        cards.len(),
+        2,
+        "both alerts reached Discord as cards before the exit"
+    );
+    fake.assert_no_violations();
+    // The gateway asks the proxy (the fake) for its address, gets a 404 and stays off:
+    // nothing but loopback is ever contacted, and alerting goes on without /analysis.
     assert!(
-        !stderr.contains("b1-secret") && !stderr.contains("b1-token"),
+        fake.requests().iter().any(|r| r.path == "/api/v10/gateway"),
+        "{:#?}",
+        fake.requests()
+    );
+    assert!(
+        !stderr.contains("b1-secret")
+            && !stderr.contains("b1-token")
+            && !stderr.contains("discord-bot-token"),
         "no secret in the logs"
     );
     let state = dir.path().join("state/botwatch.db");
