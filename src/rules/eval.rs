@@ -8,7 +8,11 @@ use cel::{Context, ExecutionError};
 
 use super::expr::{env, Expression};
 use super::rule::{Each, Rule};
-use super::vars::{to_cel, variables, EvalInput};
+use std::collections::HashMap;
+
+use serde_json::Value as Json;
+
+use super::vars::{platform_variables, to_cel, variables, EvalInput};
 use super::RuleSet;
 use crate::analytics::Platform;
 
@@ -69,7 +73,11 @@ pub fn evaluate<'r>(rules: &'r RuleSet, input: &EvalInput<'_>) -> Vec<Evaluation
         .collect();
     let mut out = Vec::with_capacity(applicable.len());
     let mut root = Context::with_env(env());
+    let mut previous: Option<HashMap<String, cel::Value>> = None;
     for (name, value) in variables(input, None) {
+        if let (true, Json::Object(fields)) = (name == "previous", &value) {
+            previous = Some(fields.iter().map(|(k, v)| (k.clone(), to_cel(v))).collect());
+        }
         root.add_variable_from_value(name, to_cel(&value));
     }
     for rule in applicable.iter().filter(|r| r.each == Each::Bot) {
@@ -78,11 +86,12 @@ pub fn evaluate<'r>(rules: &'r RuleSet, input: &EvalInput<'_>) -> Vec<Evaluation
     if applicable.iter().any(|r| r.each == Each::Platform) {
         for platform in Platform::ALL {
             let mut scope = root.new_inner_scope();
-            let vars = variables(input, Some(platform));
-            for name in ["platform", "previous"] {
-                if let Some(value) = vars.get(name) {
-                    scope.add_variable_from_value(name, to_cel(value));
-                }
+            let (current, previous_platform) = platform_variables(input, platform);
+            scope.add_variable_from_value("platform", to_cel(&current));
+            if let (Some(fields), Some(platform_fields)) = (&previous, previous_platform) {
+                let mut fields = fields.clone();
+                fields.insert("platform".to_owned(), to_cel(&platform_fields));
+                scope.add_variable_from_value("previous", cel::Value::from(fields));
             }
             for rule in applicable.iter().filter(|r| r.each == Each::Platform) {
                 out.push(evaluate_rule(rule, Some(platform), &scope));

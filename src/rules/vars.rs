@@ -94,26 +94,7 @@ pub(crate) fn variables(input: &EvalInput<'_>, platform: Option<Platform>) -> Ma
     // `previous` only makes sense next to a current snapshot: after a failed poll, rules that
     // read snapshot data must stay unknown, and so must those that read only `previous`.
     if let (Some(previous), Some(_)) = (input.previous, input.snapshot) {
-        let mut fields = snapshot_fields(previous);
-        if let Some(platform) = platform {
-            fields.insert(
-                "platform".into(),
-                Json::Object(platform_fields(previous, platform)),
-            );
-        }
-        vars.insert("previous".into(), Json::Object(fields));
-    }
-    if let (Some(platform), Some(snapshot)) = (platform, input.snapshot) {
-        vars.insert(
-            "platform".into(),
-            Json::Object(platform_fields(snapshot, platform)),
-        );
-    } else if let Some(platform) = platform {
-        // After a failed poll the platform is still known by name, just not its figures.
-        vars.insert(
-            "platform".into(),
-            json!({"name": platform.id(), "label": platform.display_name()}),
-        );
+        vars.insert("previous".into(), Json::Object(snapshot_fields(previous)));
     }
     vars.insert(
         "bot".into(),
@@ -128,7 +109,32 @@ pub(crate) fn variables(input: &EvalInput<'_>, platform: Option<Platform>) -> Ma
             "error_kind": input.api.error_kind.unwrap_or_default(),
         }),
     );
+    if let Some(platform) = platform {
+        let (current, previous) = platform_variables(input, platform);
+        vars.insert("platform".into(), current);
+        if let (Some(Json::Object(fields)), Some(previous)) = (vars.get_mut("previous"), previous) {
+            fields.insert("platform".into(), previous);
+        }
+    }
     vars
+}
+
+/// `platform` and `previous.platform` for one platform: bound per platform on top of the
+/// variables of the poll, which are computed once.
+pub(crate) fn platform_variables(
+    input: &EvalInput<'_>,
+    platform: Platform,
+) -> (Json, Option<Json>) {
+    let current = match input.snapshot {
+        Some(snapshot) => Json::Object(platform_fields(snapshot, platform)),
+        // After a failed poll the platform is still known by name, just not its figures.
+        None => json!({"name": platform.id(), "label": platform.display_name()}),
+    };
+    let previous = match (input.previous, input.snapshot) {
+        (Some(previous), Some(_)) => Some(Json::Object(platform_fields(previous, platform))),
+        _ => None,
+    };
+    (current, previous)
 }
 
 /// Converts a JSON value to CEL, numbers as doubles (CEL has no mixed int/double arithmetic).
