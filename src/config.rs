@@ -33,6 +33,8 @@ pub struct Config {
     pub history: Duration,
     /// Where alerts go in Discord (console only when absent).
     pub discord: Option<DiscordConfig>,
+    /// The address of `/healthz`, `/readyz` and `/metrics` (off when absent).
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 /// The `analytics:` section.
@@ -83,6 +85,14 @@ struct RawConfig {
     #[serde(default = "default_history", with = "humantime_serde")]
     history: Duration,
     discord: Option<Spanned<RawDiscord>>,
+    #[serde(default)]
+    server: RawServer,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<std::net::SocketAddr>,
 }
 
 fn default_rules() -> PathBuf {
@@ -225,6 +235,7 @@ impl Config {
             state: base.join(raw.state),
             history: raw.history,
             discord,
+            listen: raw.server.listen,
         })
     }
 }

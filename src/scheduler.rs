@@ -13,11 +13,13 @@ use std::time::Duration;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::Rng;
 
-use crate::alerts::{advance, AlertInstance, AlertKey, Changes};
+use crate::alerts::{advance, AlertInstance, AlertKey, Changes, Phase};
 use crate::analytics::{AnalyticsClient, Bot, ClientSettings, PollError, Snapshot};
 use crate::config::Config;
+use crate::metrics::AlertLabels;
+use crate::metrics::Metrics;
 use crate::notify::{Notifier, Outbox};
-use crate::rules::{ApiStatus, EvalInput, RuleSet};
+use crate::rules::{ApiStatus, EvalInput, RuleSet, Severity};
 use crate::shutdown::Shutdown;
 use crate::store::{blocking, PollCommit, SqliteStore, Store, StoreError};
 use crate::time::Timestamp;
@@ -34,13 +36,16 @@ pub struct Pipeline {
     outbox: Outbox,
     poll_interval: Duration,
     max_start_delay: Duration,
+    metrics: Arc<Metrics>,
 }
 
 /// Knobs of a run that the config file does not set.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Default)]
 pub struct RunOptions {
     /// Longest random delay before a bot's first poll (defaults to the poll interval).
     pub max_start_delay: Option<Duration>,
+    /// Where to count polls, evaluations and deliveries (a fresh set when not given).
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 impl Pipeline {
@@ -58,16 +63,18 @@ impl Pipeline {
             max_body_bytes: config.analytics.max_body_bytes,
         })?;
         let quota = Quota::per_second(config.analytics.requests_per_second);
+        let metrics = options.metrics.unwrap_or_default();
         Ok(Pipeline {
             client,
             rules,
-            outbox: Outbox::new(store.clone(), notifier),
+            outbox: Outbox::new(store.clone(), notifier, metrics.clone()),
             store,
             limiter: Arc::new(RateLimiter::direct(quota)),
             poll_interval: config.analytics.poll_interval,
             max_start_delay: options
                 .max_start_delay
                 .unwrap_or(config.analytics.poll_interval),
+            metrics,
         })
     }
 
@@ -80,6 +87,11 @@ impl Pipeline {
     /// fetches (`/analysis`).
     pub fn upstream(&self) -> (AnalyticsClient, Arc<DefaultDirectRateLimiter>) {
         (self.client.clone(), self.limiter.clone())
+    }
+
+    /// The metrics this pipeline records.
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
     }
 
     /// The state store.
@@ -130,7 +142,12 @@ impl BotLoop {
     /// Polls once, evaluates the rules, and commits state and events. The upstream rate limit
     /// is the caller's business ([`BotLoop::run`] waits for it).
     pub async fn poll_once(&mut self) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
         let result = self.pipeline.client.fetch(&self.bot).await;
+        let outcome = result.as_ref().map_or_else(|e| e.kind(), |_| "ok");
+        self.pipeline
+            .metrics
+            .poll(&self.bot.id, outcome, started.elapsed());
         let now = Timestamp::now();
         let api = match &result {
             Ok(_) => ApiStatus::up(),
@@ -148,6 +165,7 @@ impl BotLoop {
         let before = self.instances.clone();
         let changes = self.evaluate(snapshot.as_ref(), &api, now);
         let has_events = !changes.events.is_empty();
+        self.record_alerts(&changes);
         let last_known = snapshot.as_ref().map(|s| match &self.previous {
             Some(older) => s.with_gaps_filled_from(older),
             None => s.clone(),
@@ -170,6 +188,33 @@ impl BotLoop {
         }
         self.api = api;
         Ok(())
+    }
+
+    fn record_alerts(&self, changes: &Changes) {
+        let metrics = &self.pipeline.metrics;
+        metrics.evaluations.inc_by(changes.evaluated as u64);
+        metrics.evaluation_errors.inc_by(changes.failed as u64);
+        for severity in [Severity::Info, Severity::Warning, Severity::Critical] {
+            for phase in [Phase::Pending, Phase::Firing] {
+                let count = self
+                    .instances
+                    .values()
+                    .filter(|i| i.phase == phase)
+                    .filter(|i| {
+                        self.pipeline
+                            .rules
+                            .get(&i.key.rule)
+                            .is_some_and(|r| r.severity == severity)
+                    })
+                    .count();
+                let labels = AlertLabels {
+                    bot: self.bot.id.clone(),
+                    phase: phase.as_str().into(),
+                    severity: severity.as_str().into(),
+                };
+                metrics.alerts.get_or_create(&labels).set(count as i64);
+            }
+        }
     }
 
     fn evaluate(

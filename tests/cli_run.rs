@@ -10,7 +10,7 @@ use std::time::Duration;
 use botwatch::analytics::simulator::Step;
 use botwatch::store::{SqliteStore, Store};
 use serde_json::json;
-use support::{fake_analytics, project_root, snapshot};
+use support::{fake_analytics, project_root, run_botwatch, snapshot};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_alerts_on_stdout_and_in_discord_and_stops_cleanly_on_sigterm() {
@@ -21,15 +21,21 @@ async fn run_alerts_on_stdout_and_in_discord_and_stops_cleanly_on_sigterm() {
     let sim = fake_analytics(vec![("b1", vec![high])]).await;
     let dir = tempfile::tempdir().unwrap();
     let rules = project_root().join("rules.yaml");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let config = format!(
-        "analytics:\n  base_url: {}\n  poll_interval: 1s\nbots:\n  - id: b1\n    name: Support\n    token: ${{BW_TOKEN}}\n    secret: ${{BW_SECRET}}\nrules: {}\nstate: state/botwatch.db\ndiscord:\n  token: ${{BW_DISCORD}}\n  api_base_url: {}\n  destinations: {{ops: {{channel: \"111\"}}}}\n  route: {{default: ops}}\n",
+        "analytics:\n  base_url: {}\n  poll_interval: 1s\nbots:\n  - id: b1\n    name: Support\n    token: ${{BW_TOKEN}}\n    secret: ${{BW_SECRET}}\nrules: {}\nstate: state/botwatch.db\ndiscord:\n  token: ${{BW_DISCORD}}\n  api_base_url: {}\n  destinations: {{ops: {{channel: \"111\"}}}}\n  route: {{default: ops}}\nserver:\n  listen: 127.0.0.1:{}\n",
         sim.base_url(),
         rules.display(),
-        fake.base_url()
+        fake.base_url(),
+        port
     );
     std::fs::write(dir.path().join("botwatch.yaml"), config).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_botwatch"))
-        .args(["run", "--config", "botwatch.yaml"])
+        .args(["--log-format", "json", "run", "--config", "botwatch.yaml"])
         .current_dir(dir.path())
         .env("BW_TOKEN", "b1-token")
         .env("BW_SECRET", "b1-secret")
@@ -66,6 +72,39 @@ async fn run_alerts_on_stdout_and_in_discord_and_stops_cleanly_on_sigterm() {
             .any(|l| l.contains("FIRING") && l.contains("line-quota-critical")),
         "{fired:?}"
     );
+    let health = run_botwatch(
+        dir.path(),
+        &["healthcheck", "--config", "botwatch.yaml"],
+        &[],
+    );
+    assert_eq!(health.code, 0, "{}", health.stderr);
+    let get = |path: &str| {
+        let url = format!("http://127.0.0.1:{port}{path}");
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().unwrap();
+            runtime.block_on(async { reqwest::get(url).await.unwrap().text().await.unwrap() })
+        })
+        .join()
+        .unwrap()
+    };
+    assert_eq!(get("/readyz"), "ready\n");
+    // Console lines come before the Discord delivery finishes: wait for it (bounded).
+    let mut metrics = get("/metrics");
+    for _ in 0..50 {
+        if metrics.contains("botwatch_notifications_total{outcome=\"delivered\"} 2") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        metrics = get("/metrics");
+    }
+    for expected in [
+        "botwatch_polls_total{bot=\"b1\",outcome=\"ok\"}",
+        "botwatch_alert_instances{bot=\"b1\",phase=\"firing\",severity=\"critical\"} 1",
+        "botwatch_notifications_total{outcome=\"delivered\"} 2",
+        "botwatch_poll_duration_seconds_bucket",
+    ] {
+        assert!(metrics.contains(expected), "{expected} in\n{metrics}");
+    }
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -75,6 +114,15 @@ async fn run_alerts_on_stdout_and_in_discord_and_stops_cleanly_on_sigterm() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("botwatch stopped; state saved"), "{stderr}");
+    let logs: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON log lines"))
+        .collect();
+    assert!(
+        logs.iter()
+            .any(|l| l["message"] == "botwatch running" && l["bots"] == 1),
+        "{stderr}"
+    );
     let cards = fake.messages("111");
     assert_eq!(
         cards.len(),

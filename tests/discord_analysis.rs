@@ -63,6 +63,7 @@ discord:
     let store = botwatch::scheduler::open_store(&config).await.unwrap();
     let options = RunOptions {
         max_start_delay: Some(Duration::ZERO),
+        ..RunOptions::default()
     };
     let pipeline = Arc::new(
         Pipeline::new(

@@ -48,6 +48,7 @@ async fn start(
     let config = config(sim, vec![bot.clone()], state);
     let options = RunOptions {
         max_start_delay: Some(Duration::ZERO),
+        ..RunOptions::default()
     };
     let pipeline = Arc::new(
         Pipeline::new(
@@ -244,6 +245,7 @@ async fn the_service_polls_until_shutdown_and_leaves_its_state_on_disk() {
     let (trigger, shutdown) = botwatch::shutdown::channel();
     let options = RunOptions {
         max_start_delay: Some(Duration::ZERO),
+        ..RunOptions::default()
     };
     let store = botwatch::scheduler::open_store(&config).await.unwrap();
     let service = botwatch::scheduler::run(

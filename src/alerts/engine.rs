@@ -54,6 +54,10 @@ pub struct Changes {
     pub upserts: Vec<AlertInstance>,
     /// Instances that became inactive (resolved, pending cancelled, or rule gone).
     pub removed: Vec<AlertKey>,
+    /// Rule instances evaluated.
+    pub evaluated: usize,
+    /// Evaluations that failed (an expression error; missing data is not a failure).
+    pub failed: usize,
 }
 
 impl Changes {
@@ -73,7 +77,10 @@ pub fn advance(
     let mut changes = Changes::default();
     let mut seen = HashSet::new();
     for evaluation in evaluate(rules, input) {
-        log_unknown(&evaluation, input.bot_id);
+        changes.evaluated += 1;
+        if log_unknown(&evaluation, input.bot_id) {
+            changes.failed += 1;
+        }
         let key = AlertKey {
             rule: evaluation.rule.name.clone(),
             bot_id: input.bot_id.to_owned(),
@@ -168,7 +175,8 @@ fn announce(
     }
 }
 
-fn log_unknown(evaluation: &Evaluation<'_>, bot_id: &str) {
+/// Logs an evaluation that failed; `true` if it did.
+fn log_unknown(evaluation: &Evaluation<'_>, bot_id: &str) -> bool {
     for truth in [&evaluation.fire, &evaluation.recover] {
         if let Truth::Unknown {
             missing_data: false,
@@ -176,7 +184,8 @@ fn log_unknown(evaluation: &Evaluation<'_>, bot_id: &str) {
         } = truth
         {
             tracing::warn!(rule = %evaluation.rule.name, bot = bot_id, platform = ?evaluation.platform, %reason, "rule evaluation failed; alert state kept");
-            return;
+            return true;
         }
     }
+    false
 }

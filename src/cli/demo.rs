@@ -8,10 +8,13 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 
 use crate::analytics::simulator::{demo_bots, demo_timelines, Simulator, DEMO_STEPS};
+use std::sync::Arc;
+
 use crate::cli::DemoDiscord;
 use crate::config::{AnalyticsConfig, Config};
 use crate::discord::config::DiscordConfig;
 use crate::discord::destination::{parse_channel_id, parse_webhook_url, Destination};
+use crate::metrics::Metrics;
 use crate::rules::{LoadError, RuleSet};
 use crate::scheduler::{self, RunOptions};
 use crate::shutdown;
@@ -92,9 +95,11 @@ async fn play(
         state: state.path().join("demo.db"),
         history: Duration::from_secs(3600),
         discord,
+        listen: None,
     };
     let store = scheduler::open_store(&config).await?;
-    let notifier = super::notifier_for(&config, store.clone())?;
+    let metrics = Arc::new(Metrics::new());
+    let notifier = super::notifier_for(&config, store.clone(), metrics.clone())?;
     println!(
         "botwatch demo: a simulated analytics API on {}",
         simulator.base_url()
@@ -131,6 +136,7 @@ async fn play(
     };
     let options = RunOptions {
         max_start_delay: Some(Duration::from_millis(200)),
+        metrics: Some(metrics),
     };
     let (result, ()) = tokio::join!(
         scheduler::run(&config, rules, store, notifier, options, shutdown),

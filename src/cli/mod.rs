@@ -7,6 +7,7 @@
 mod check;
 mod demo;
 mod eval;
+mod healthcheck;
 mod run;
 
 use std::path::PathBuf;
@@ -22,6 +23,19 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Log format on standard error: `text` for people, `json` (one object per line) for
+    /// log collectors. Filter with RUST_LOG, e.g. `RUST_LOG=botwatch=debug`.
+    #[arg(long, global = true, value_enum, env = "BOTWATCH_LOG_FORMAT", default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// Log formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, fields included.
+    Json,
 }
 
 /// The subcommands.
@@ -67,6 +81,15 @@ pub enum Command {
         /// The bot name the rules see (`bot.name`).
         #[arg(long, default_value = "Eval bot")]
         bot_name: String,
+    },
+    /// Ask a running botwatch whether it is alive (its /healthz); exit 0 when it is.
+    Healthcheck {
+        /// The URL to ask (default: /healthz at the config's server.listen).
+        #[arg(long)]
+        url: Option<String>,
+        /// The configuration file, to find server.listen.
+        #[arg(long, short, env = "BOTWATCH_CONFIG", default_value = "botwatch.yaml")]
+        config: PathBuf,
     },
     /// Show the whole pipeline against a built-in simulator on 127.0.0.1; no credentials needed.
     Demo {
@@ -141,6 +164,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             rules,
             discord,
         } => demo::demo(duration, rules, discord),
+        Command::Healthcheck { url, config } => healthcheck::healthcheck(url, &config),
     }
 }
 
@@ -148,6 +172,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
 fn notifier_for(
     config: &crate::config::Config,
     store: std::sync::Arc<dyn crate::store::Store>,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
 ) -> anyhow::Result<std::sync::Arc<dyn crate::notify::Notifier>> {
     use crate::discord::sink::DiscordNotifier;
     use crate::notify::{ConsoleNotifier, WithConsole};
@@ -155,6 +180,7 @@ fn notifier_for(
         Some(discord) => std::sync::Arc::new(WithConsole::new(DiscordNotifier::new(
             discord.clone(),
             store,
+            metrics,
         )?)),
         None => std::sync::Arc::new(ConsoleNotifier),
     })

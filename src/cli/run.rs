@@ -7,7 +7,9 @@ use std::sync::Arc;
 use crate::discord::commands::AnalysisCommand;
 use crate::discord::gateway;
 use crate::discord::rest::DiscordRest;
+use crate::metrics::Metrics;
 use crate::scheduler::{self, Pipeline, RunOptions};
+use crate::server::{self, Health};
 use crate::shutdown;
 use crate::shutdown::Shutdown;
 use crate::store::Store;
@@ -42,7 +44,8 @@ pub(super) fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     }
     super::runtime()?.block_on(async {
         let store = scheduler::open_store(&config).await?;
-        let notifier = super::notifier_for(&config, store.clone())?;
+        let metrics = Arc::new(Metrics::new());
+        let notifier = super::notifier_for(&config, store.clone(), metrics.clone())?;
         let (trigger, shutdown) = shutdown::channel();
         tokio::spawn(async move {
             wait_for_signal().await;
@@ -51,6 +54,7 @@ pub(super) fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         });
         let options = RunOptions {
             max_start_delay: None,
+            metrics: Some(metrics.clone()),
         };
         let pipeline = Arc::new(Pipeline::new(
             &config,
@@ -60,7 +64,23 @@ pub(super) fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             options,
         )?);
         let gateway = spawn_gateway(&config, &pipeline, store, shutdown.clone());
+        let endpoint = config.listen.map(|listen| {
+            let health = Arc::new(Health {
+                metrics,
+                bots: config.bots.iter().map(|b| b.id.clone()).collect(),
+                stale_after: config.analytics.poll_interval * 3 + config.analytics.timeout,
+            });
+            tokio::spawn(server::serve(listen, health, shutdown.clone()))
+        });
         let result = scheduler::serve(pipeline, &config.bots, shutdown).await;
+        if let Some(endpoint) = endpoint {
+            if result.is_err() {
+                endpoint.abort();
+            }
+            if let Ok(Err(error)) = endpoint.await {
+                tracing::error!(%error, "the HTTP endpoint failed");
+            }
+        }
         if let Some(gateway) = gateway {
             if result.is_err() {
                 // Polling failed to start: do not keep serving /analysis without it.

@@ -16,6 +16,7 @@ use super::destination::Destination;
 use super::pause::Pauses;
 use super::rest::{DiscordRest, RestError};
 use crate::alerts::{AlertEvent, Transition};
+use crate::metrics::Metrics;
 use crate::notify::digest::digest;
 use crate::notify::message::ChatMessage;
 use crate::notify::render::{card_update, new_card, notice};
@@ -33,11 +34,16 @@ pub struct DiscordNotifier {
     per_destination: DefaultKeyedRateLimiter<String>,
     global: DefaultDirectRateLimiter,
     pauses: Pauses,
+    metrics: Arc<Metrics>,
 }
 
 impl DiscordNotifier {
     /// A notifier for `config`, keeping card ids in `store`.
-    pub fn new(config: DiscordConfig, store: Arc<dyn Store>) -> Result<Self, RestError> {
+    pub fn new(
+        config: DiscordConfig,
+        store: Arc<dyn Store>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, RestError> {
         let rest = DiscordRest::new(
             config.token.as_ref(),
             config.api_base_url.as_deref(),
@@ -52,9 +58,16 @@ impl DiscordNotifier {
             per_destination: RateLimiter::keyed(per_destination),
             global: RateLimiter::direct(Quota::per_second(config.limits.global_per_second)),
             pauses: Pauses::default(),
+            metrics,
             config,
             store,
         })
+    }
+
+    fn count_rate_limit<T>(&self, result: &Result<T, RestError>) {
+        if matches!(result, Err(RestError::RateLimited { .. })) {
+            self.metrics.discord_rate_limited.inc();
+        }
     }
 
     /// Waits for the destination's and the global budget; fails at once while Discord asked
@@ -82,6 +95,7 @@ impl DiscordNotifier {
                 self.rest.execute_webhook(hook, &message.for_edit()).await
             }
         };
+        self.count_rate_limit(&result);
         self.pauses.record(name, result)
     }
 
@@ -101,6 +115,7 @@ impl DiscordNotifier {
                     .await
             }
         };
+        self.count_rate_limit(&result);
         self.pauses.record(name, result)
     }
 
@@ -279,6 +294,7 @@ impl DiscordNotifier {
                 .map(drop)
                 .map_err(DeliveryError::from);
             if outcome.is_ok() {
+                self.metrics.merged.inc_by(chunk.len() as u64);
                 // Resolved in a digest: their cards are not edited (that would cost the budget
                 // the digest saves), and not looked for again.
                 for item in chunk

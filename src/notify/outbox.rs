@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::{DeliveryError, Notifier};
+use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
 use crate::store::{blocking, OutboxItem, Store, StoreError};
 use crate::time::Timestamp;
@@ -28,6 +29,7 @@ pub struct Outbox {
     store: Arc<dyn Store>,
     notifier: Arc<dyn Notifier>,
     wake: Arc<Notify>,
+    metrics: Arc<Metrics>,
 }
 
 /// What one delivery pass ended with.
@@ -41,11 +43,16 @@ pub enum Pass {
 
 impl Outbox {
     /// An outbox delivering from `store` through `notifier`.
-    pub fn new(store: Arc<dyn Store>, notifier: Arc<dyn Notifier>) -> Outbox {
+    pub fn new(
+        store: Arc<dyn Store>,
+        notifier: Arc<dyn Notifier>,
+        metrics: Arc<Metrics>,
+    ) -> Outbox {
         Outbox {
             store,
             notifier,
             wake: Arc::new(Notify::new()),
+            metrics,
         }
     }
 
@@ -86,6 +93,11 @@ impl Outbox {
     /// `Drained` when nothing waits, else how long until the next retry is due.
     async fn waiting(&self) -> Result<Pass, StoreError> {
         let store = self.store.clone();
+        let depth = blocking(move || store.outbox_len()).await?;
+        self.metrics
+            .outbox_depth
+            .set(i64::try_from(depth).unwrap_or(i64::MAX));
+        let store = self.store.clone();
         Ok(match blocking(move || store.next_attempt_at()).await? {
             Some(at) => Pass::RetryIn(at.since(Timestamp::now()).max(Duration::from_millis(10))),
             None => Pass::Drained,
@@ -102,10 +114,12 @@ impl Outbox {
         let id = item.id;
         match result {
             Ok(()) => {
+                self.metrics.delivery("delivered");
                 blocking(move || store.mark_delivered(id)).await?;
                 Ok(None)
             }
             Err(DeliveryError::Retry { reason, after }) => {
+                self.metrics.delivery("retried");
                 let wait = after.unwrap_or_else(|| backoff(item.attempts));
                 tracing::warn!(id, rule = %item.event.key.rule, bot = %item.event.key.bot_id, %reason, retry_in = ?wait, "notification not delivered; will retry");
                 let retry_at = Timestamp::now().plus(wait);
@@ -113,6 +127,7 @@ impl Outbox {
                 Ok(Some(wait))
             }
             Err(DeliveryError::Rejected(reason)) => {
+                self.metrics.delivery("parked");
                 tracing::error!(id, rule = %item.event.key.rule, bot = %item.event.key.bot_id, %reason, "notification rejected; parked in the outbox for inspection");
                 blocking(move || store.mark_parked(id, &reason)).await?;
                 Ok(None)

@@ -72,10 +72,15 @@ discord:
     /// A fresh process: new store connection, new Discord notifier, state restored.
     pub async fn start(&self, rules_yaml: &str) -> (Arc<Pipeline>, BotLoop) {
         let store = self.store();
-        let notifier =
-            DiscordNotifier::new(self.config.discord.clone().unwrap(), store.clone()).unwrap();
+        let notifier = DiscordNotifier::new(
+            self.config.discord.clone().unwrap(),
+            store.clone(),
+            Default::default(),
+        )
+        .unwrap();
         let options = RunOptions {
             max_start_delay: Some(Duration::ZERO),
+            ..RunOptions::default()
         };
         let pipeline = Arc::new(
             Pipeline::new(

@@ -74,6 +74,7 @@ pub fn config(simulator: &Simulator, bots: Vec<Bot>, state: &Path) -> Config {
         state: state.to_owned(),
         history: Duration::from_secs(3600),
         discord: None,
+        listen: None,
     }
 }
 
