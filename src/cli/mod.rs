@@ -82,6 +82,8 @@ pub enum Command {
         #[arg(long, default_value = "Eval bot")]
         bot_name: String,
     },
+    /// Print the JSON Schema of rules.yaml (for editors; rules.schema.json is a copy).
+    Schema,
     /// Ask a running botwatch whether it is alive (its /healthz); exit 0 when it is.
     Healthcheck {
         /// The URL to ask (default: /healthz at the config's server.listen).
@@ -165,6 +167,10 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             discord,
         } => demo::demo(duration, rules, discord),
         Command::Healthcheck { url, config } => healthcheck::healthcheck(url, &config),
+        Command::Schema => {
+            print!("{}", crate::rules::schema::json_schema());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use super::source::{Mapping, Node, TextOrigin};
 use super::template::{Template, TemplateError};
 use super::vars;
 
-const RULE_KEYS: [&str; 14] = [
+pub(crate) const RULE_KEYS: [&str; 14] = [
     "name",
     "when",
     "recover_when",
@@ -29,7 +29,7 @@ const RULE_KEYS: [&str; 14] = [
     "bots",
     "channel",
 ];
-const DEFAULT_KEYS: [&str; 6] = [
+pub(crate) const DEFAULT_KEYS: [&str; 6] = [
     "for",
     "keep_firing_for",
     "repeat_every",

@@ -7,12 +7,13 @@
 
 mod cost;
 mod diagnostic;
-mod draft;
+pub(crate) mod draft;
 mod eval;
 mod expr;
 mod fields;
 mod file;
 mod rule;
+pub mod schema;
 mod source;
 mod template;
 mod vars;
