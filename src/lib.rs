@@ -21,6 +21,7 @@ pub mod config;
 pub mod discord;
 pub mod metrics;
 pub mod notify;
+pub mod reload;
 pub mod rules;
 pub mod scheduler;
 pub mod server;

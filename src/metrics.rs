@@ -75,6 +75,10 @@ pub struct Metrics {
     pub discord_rate_limited: Counter,
     /// Notifications waiting in the outbox.
     pub outbox_depth: Gauge,
+    /// Whether the last reload of the rules succeeded (1) or not (0).
+    pub reload_ok: Gauge,
+    /// When the rules were last reloaded successfully (Unix seconds).
+    pub reload_success_time: Gauge,
 }
 
 impl Default for Metrics {
@@ -98,6 +102,8 @@ impl Metrics {
             merged: Counter::default(),
             discord_rate_limited: Counter::default(),
             outbox_depth: Gauge::default(),
+            reload_ok: Gauge::default(),
+            reload_success_time: Gauge::default(),
         };
         let r = &mut metrics.registry;
         r.register(
@@ -150,6 +156,17 @@ impl Metrics {
             "Notifications waiting in the outbox",
             metrics.outbox_depth.clone(),
         );
+        r.register(
+            "rules_reload_ok",
+            "Whether the last reload of the rules succeeded",
+            metrics.reload_ok.clone(),
+        );
+        r.register(
+            "rules_reload_success_timestamp_seconds",
+            "When the rules were last reloaded successfully",
+            metrics.reload_success_time.clone(),
+        );
+        metrics.reload_ok.set(1);
         metrics
     }
 
@@ -170,6 +187,14 @@ impl Metrics {
         self.last_poll
             .get_or_create(&label)
             .set(Timestamp::now().as_unix_seconds());
+    }
+
+    /// Records a reload of the rules.
+    pub fn reload(&self, ok: bool, at: Timestamp) {
+        self.reload_ok.set(i64::from(ok));
+        if ok {
+            self.reload_success_time.set(at.as_unix_seconds());
+        }
     }
 
     /// Records one delivery outcome.

@@ -30,7 +30,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// What every bot loop shares.
 pub struct Pipeline {
     client: AnalyticsClient,
-    rules: Arc<RuleSet>,
+    /// The rules in force; replaced as a whole by a reload, read once per poll.
+    rules: std::sync::RwLock<Arc<RuleSet>>,
     store: Arc<dyn Store>,
     limiter: Arc<DefaultDirectRateLimiter>,
     outbox: Outbox,
@@ -66,7 +67,7 @@ impl Pipeline {
         let metrics = options.metrics.unwrap_or_default();
         Ok(Pipeline {
             client,
-            rules,
+            rules: std::sync::RwLock::new(rules),
             outbox: Outbox::new(store.clone(), notifier, metrics.clone()),
             store,
             limiter: Arc::new(RateLimiter::direct(quota)),
@@ -87,6 +88,17 @@ impl Pipeline {
     /// fetches (`/analysis`).
     pub fn upstream(&self) -> (AnalyticsClient, Arc<DefaultDirectRateLimiter>) {
         (self.client.clone(), self.limiter.clone())
+    }
+
+    /// The rules in force.
+    pub fn rules(&self) -> Arc<RuleSet> {
+        self.rules.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Puts new rules in force from the next poll on. Alert state is kept by rule name: the
+    /// instances of rules still there go on, those of removed rules end quietly.
+    pub fn replace_rules(&self, rules: RuleSet) {
+        *self.rules.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(rules);
     }
 
     /// The metrics this pipeline records.
@@ -192,6 +204,7 @@ impl BotLoop {
 
     fn record_alerts(&self, changes: &Changes) {
         let metrics = &self.pipeline.metrics;
+        let rules = self.pipeline.rules();
         metrics.evaluations.inc_by(changes.evaluated as u64);
         metrics.evaluation_errors.inc_by(changes.failed as u64);
         for severity in [Severity::Info, Severity::Warning, Severity::Critical] {
@@ -201,8 +214,7 @@ impl BotLoop {
                     .values()
                     .filter(|i| i.phase == phase)
                     .filter(|i| {
-                        self.pipeline
-                            .rules
+                        rules
                             .get(&i.key.rule)
                             .is_some_and(|r| r.severity == severity)
                     })
@@ -230,7 +242,7 @@ impl BotLoop {
             bot_name: &self.bot.name,
             api,
         };
-        advance(&self.pipeline.rules, &mut self.instances, &input, now)
+        advance(&self.pipeline.rules(), &mut self.instances, &input, now)
     }
 
     async fn commit(
@@ -331,7 +343,7 @@ pub async fn serve(
             .clone()
             .run(outbox_shutdown, DRAIN_TIMEOUT),
     );
-    tracing::info!(bots = bots.len(), rules = pipeline.rules.rules.len(), interval = ?pipeline.poll_interval, "botwatch running");
+    tracing::info!(bots = bots.len(), rules = pipeline.rules().rules.len(), interval = ?pipeline.poll_interval, "botwatch running");
     while let Some(joined) = tasks.join_next().await {
         if let Err(error) = joined {
             tracing::error!(%error, "a bot's poll loop ended unexpectedly");

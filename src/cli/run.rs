@@ -8,6 +8,7 @@ use crate::discord::commands::AnalysisCommand;
 use crate::discord::gateway;
 use crate::discord::rest::DiscordRest;
 use crate::metrics::Metrics;
+use crate::reload::RulesWatcher;
 use crate::scheduler::{self, Pipeline, RunOptions};
 use crate::server::{self, Health};
 use crate::shutdown;
@@ -64,6 +65,8 @@ pub(super) fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             options,
         )?);
         let gateway = spawn_gateway(&config, &pipeline, store, shutdown.clone());
+        let watcher = RulesWatcher::new(config.rules.clone(), pipeline.clone());
+        tokio::spawn(watcher.run(shutdown.clone()));
         let endpoint = config.listen.map(|listen| {
             let health = Arc::new(Health {
                 metrics,

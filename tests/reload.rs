@@ -1,0 +1,73 @@
+//! Hot reload of rules.yaml: a valid file takes effect at the next poll with alert state kept;
+//! a broken one changes nothing.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use botwatch::analytics::simulator::Step;
+use botwatch::reload::RulesWatcher;
+use botwatch::scheduler::{BotLoop, Pipeline, RunOptions};
+use botwatch::store::{SqliteStore, Store};
+use serde_json::json;
+use support::{bot, config, drain, fake_analytics, rules, snapshot, Recorder};
+
+const QUOTA: &str = "  - {name: quota, when: 'lineQuotaConsumption > 800'}\n";
+const PLAN: &str = "  - {name: plan, when: 'lineProgram == \"輕用量\"', severity: info}\n";
+
+#[tokio::test]
+async fn a_valid_reload_keeps_alert_state_and_a_broken_one_keeps_the_old_rules() {
+    let high = Step::respond(snapshot(
+        json!({"lineQuota": 1000, "lineQuotaConsumption": 900, "lineProgram": "輕用量"}),
+    ));
+    let sim = fake_analytics(vec![("b1", vec![high])]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let rules_path = dir.path().join("rules.yaml");
+    std::fs::write(&rules_path, format!("rules:\n{QUOTA}")).unwrap();
+    let config = config(&sim, vec![bot("b1")], &dir.path().join("s.db"));
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&config.state, Duration::from_secs(3600)).unwrap());
+    let recorder = Arc::new(Recorder::default());
+    let options = RunOptions {
+        max_start_delay: Some(Duration::ZERO),
+        ..RunOptions::default()
+    };
+    let initial = rules(&format!("rules:\n{QUOTA}"));
+    let pipeline = Arc::new(
+        Pipeline::new(&config, Arc::new(initial), store, recorder.clone(), options).unwrap(),
+    );
+    let mut bot_loop = BotLoop::restore(pipeline.clone(), bot("b1")).await.unwrap();
+    let mut watcher = RulesWatcher::new(rules_path.clone(), pipeline.clone());
+    bot_loop.poll_once().await.unwrap();
+
+    std::fs::write(&rules_path, format!("rules:\n{QUOTA}{PLAN}")).unwrap();
+    assert_eq!(watcher.reload().unwrap(), 2);
+    bot_loop.poll_once().await.unwrap();
+
+    std::fs::write(&rules_path, "rules:\n  - {name: quota, wen: x}\n").unwrap();
+    let error = watcher.reload().unwrap_err().to_string();
+    assert!(
+        error.contains("rules.yaml:2:19: rule quota: unknown key `wen`"),
+        "{error}"
+    );
+    assert_eq!(
+        pipeline.rules().rules.len(),
+        2,
+        "the old rules stay in force"
+    );
+    assert!(pipeline
+        .metrics()
+        .encode()
+        .contains("botwatch_rules_reload_ok 0"));
+
+    std::fs::write(&rules_path, format!("rules:\n{PLAN}")).unwrap();
+    watcher.reload().unwrap();
+    bot_loop.poll_once().await.unwrap();
+    drain(&pipeline).await;
+    assert_eq!(
+        recorder.lines(),
+        ["Fired quota", "Fired plan"],
+        "quota is not announced again after a reload, and ends quietly once removed"
+    );
+}
