@@ -6,7 +6,9 @@
 //! instances of removed rules end quietly. A broken file changes nothing: the old rules keep
 //! running and every error is logged with its `file:line:col`.
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -18,11 +20,20 @@ use crate::time::Timestamp;
 /// How often the file's modification time is looked at.
 const CHECK_EVERY: Duration = Duration::from_secs(3);
 
+/// Where reload errors go besides the log (a Discord admin channel): told once per distinct
+/// set of errors, not at every check of an unchanged broken file.
+pub trait ReloadReport: Send + Sync {
+    /// Tells people that the rules file could not be loaded, with its errors.
+    fn report<'a>(&'a self, errors: &'a str) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+}
+
 /// Watches one rules file and reloads it into a pipeline.
 pub struct RulesWatcher {
     path: PathBuf,
     pipeline: Arc<Pipeline>,
     seen: Option<SystemTime>,
+    report: Option<Arc<dyn ReloadReport>>,
+    last_reported: Option<String>,
 }
 
 impl RulesWatcher {
@@ -33,11 +44,19 @@ impl RulesWatcher {
             path,
             pipeline,
             seen,
+            report: None,
+            last_reported: None,
         }
     }
 
+    /// Also reports reload errors to `report`.
+    pub fn reporting_to(mut self, report: Arc<dyn ReloadReport>) -> Self {
+        self.report = Some(report);
+        self
+    }
+
     /// Loads the file and, if it is valid, puts it in force; returns the number of rules.
-    pub fn reload(&mut self) -> Result<usize, LoadError> {
+    pub async fn reload(&mut self) -> Result<usize, LoadError> {
         self.seen = modified(&self.path);
         let metrics = self.pipeline.metrics();
         match RuleSet::load(&self.path) {
@@ -45,6 +64,7 @@ impl RulesWatcher {
                 let count = rules.rules.len();
                 self.pipeline.replace_rules(rules);
                 metrics.reload(true, Timestamp::now());
+                self.last_reported = None;
                 tracing::info!(file = %self.path.display(), rules = count, "rules reloaded");
                 Ok(count)
             }
@@ -53,6 +73,12 @@ impl RulesWatcher {
                 let lines = error.to_string();
                 for line in lines.lines().filter(|l| !l.starts_with("  hint:")) {
                     tracing::error!(error = %line, "rules not reloaded; the previous rules stay in force");
+                }
+                if let Some(report) = &self.report {
+                    if self.last_reported.as_deref() != Some(lines.as_str()) {
+                        report.report(&lines).await;
+                        self.last_reported = Some(lines);
+                    }
                 }
                 Err(error)
             }
@@ -70,7 +96,7 @@ impl RulesWatcher {
                 _ = shutdown.wait() => return,
             };
             if forced || modified(&self.path) != self.seen {
-                let _ = self.reload();
+                let _ = self.reload().await;
             }
         }
     }

@@ -38,15 +38,32 @@ async fn a_valid_reload_keeps_alert_state_and_a_broken_one_keeps_the_old_rules()
         Pipeline::new(&config, Arc::new(initial), store, recorder.clone(), options).unwrap(),
     );
     let mut bot_loop = BotLoop::restore(pipeline.clone(), bot("b1")).await.unwrap();
-    let mut watcher = RulesWatcher::new(rules_path.clone(), pipeline.clone());
+    let fake = support::discord::FakeDiscord::start().await;
+    let rest = botwatch::discord::rest::DiscordRest::new(
+        None,
+        Some(&fake.base_url()),
+        Duration::from_secs(2),
+    )
+    .unwrap();
+    let hook = botwatch::discord::destination::parse_webhook_url(&format!(
+        "{}/api/webhooks/9/admin-token",
+        fake.base_url()
+    ))
+    .unwrap();
+    let admin = botwatch::discord::admin::AdminChannel::new(
+        rest,
+        botwatch::discord::destination::Destination::Webhook(hook),
+    );
+    let mut watcher =
+        RulesWatcher::new(rules_path.clone(), pipeline.clone()).reporting_to(Arc::new(admin));
     bot_loop.poll_once().await.unwrap();
 
     std::fs::write(&rules_path, format!("rules:\n{QUOTA}{PLAN}")).unwrap();
-    assert_eq!(watcher.reload().unwrap(), 2);
+    assert_eq!(watcher.reload().await.unwrap(), 2);
     bot_loop.poll_once().await.unwrap();
 
     std::fs::write(&rules_path, "rules:\n  - {name: quota, wen: x}\n").unwrap();
-    let error = watcher.reload().unwrap_err().to_string();
+    let error = watcher.reload().await.unwrap_err().to_string();
     assert!(
         error.contains("rules.yaml:2:19: rule quota: unknown key `wen`"),
         "{error}"
@@ -62,7 +79,7 @@ async fn a_valid_reload_keeps_alert_state_and_a_broken_one_keeps_the_old_rules()
         .contains("botwatch_rules_reload_ok 0"));
 
     std::fs::write(&rules_path, format!("rules:\n{PLAN}")).unwrap();
-    watcher.reload().unwrap();
+    watcher.reload().await.unwrap();
     bot_loop.poll_once().await.unwrap();
     drain(&pipeline).await;
     assert_eq!(

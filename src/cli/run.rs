@@ -66,6 +66,10 @@ pub(super) fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         )?);
         let gateway = spawn_gateway(&config, &pipeline, store, shutdown.clone());
         let watcher = RulesWatcher::new(config.rules.clone(), pipeline.clone());
+        let watcher = match admin_channel(&config) {
+            Some(admin) => watcher.reporting_to(admin),
+            None => watcher,
+        };
         tokio::spawn(watcher.run(shutdown.clone()));
         let endpoint = config.listen.map(|listen| {
             let health = Arc::new(Health {
@@ -94,6 +98,22 @@ pub(super) fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         result
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The Discord destination told about reload errors, when one is configured.
+fn admin_channel(config: &Config) -> Option<Arc<dyn crate::reload::ReloadReport>> {
+    let discord = config.discord.as_ref()?;
+    let destination = discord.destinations.get(discord.admin.as_deref()?)?.clone();
+    let rest = DiscordRest::new(
+        discord.token.as_ref(),
+        discord.api_base_url.as_deref(),
+        discord.limits.timeout,
+    )
+    .ok()?;
+    Some(Arc::new(crate::discord::admin::AdminChannel::new(
+        rest,
+        destination,
+    )))
 }
 
 /// Starts the Discord gateway for `/analysis` when Discord is configured with a bot token.

@@ -21,6 +21,7 @@ pub struct RawDiscord {
     #[serde(default)]
     destinations: BTreeMap<String, RawDestination>,
     route: Option<RawRoute>,
+    admin: Option<String>,
     #[serde(default)]
     mention_roles: BySeverity,
     #[serde(default)]
@@ -132,6 +133,8 @@ pub struct DiscordConfig {
     pub default_route: String,
     /// Destinations by severity.
     pub routes: BySeverity,
+    /// The destination told about operational problems (a rules file that fails to reload).
+    pub admin: Option<String>,
     /// Role to ping by severity.
     pub mention_roles: BySeverity,
     /// Delivery limits.
@@ -177,7 +180,11 @@ impl RawDiscord {
         let route = self
             .route
             .ok_or("`discord.route.default` is required: the destination for alerts")?;
-        for name in std::iter::once(&route.default).chain(route.by_severity.values()) {
+        let admin = self.admin.iter();
+        for name in std::iter::once(&route.default)
+            .chain(route.by_severity.values())
+            .chain(admin)
+        {
             if !destinations.contains_key(name) {
                 return Err(format!(
                     "route to `{name}`, which is not in `discord.destinations`"
@@ -205,6 +212,7 @@ impl RawDiscord {
             destinations,
             default_route: route.default,
             routes: route.by_severity,
+            admin: self.admin,
             mention_roles: self.mention_roles,
             limits: self.limits,
             analysis: self.analysis,
@@ -225,6 +233,7 @@ impl DiscordConfig {
             guilds: Vec::new(),
             destinations: BTreeMap::from([("demo".to_owned(), destination)]),
             default_route: "demo".to_owned(),
+            admin: None,
             routes: BySeverity::default(),
             mention_roles: BySeverity::default(),
             limits: Limits::default(),

@@ -4,6 +4,7 @@
 //! [`crate::notify::Notifier`]: it routes each event to a destination, posts or edits the
 //! alert's card and replies to it, within governor rate limits.
 
+pub mod admin;
 pub mod analysis;
 pub mod commands;
 pub mod config;
