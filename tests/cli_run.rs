@@ -2,15 +2,13 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use botwatch::analytics::simulator::Step;
 use botwatch::store::{SqliteStore, Store};
 use serde_json::json;
-use support::{fake_analytics, project_root, run_botwatch, snapshot};
+use support::process::{write_config, Running, SECRETS};
+use support::{fake_analytics, run_botwatch, snapshot};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_alerts_on_stdout_and_in_discord_and_stops_cleanly_on_sigterm() {
@@ -20,46 +18,20 @@ async fn run_alerts_on_stdout_and_in_discord_and_stops_cleanly_on_sigterm() {
     ));
     let sim = fake_analytics(vec![("b1", vec![high])]).await;
     let dir = tempfile::tempdir().unwrap();
-    let rules = project_root().join("rules.yaml");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let config = format!(
-        "analytics:\n  base_url: {}\n  poll_interval: 1s\nbots:\n  - id: b1\n    name: Support\n    token: ${{BW_TOKEN}}\n    secret: ${{BW_SECRET}}\nrules: {}\nstate: state/botwatch.db\ndiscord:\n  token: ${{BW_DISCORD}}\n  api_base_url: {}\n  destinations: {{ops: {{channel: \"111\"}}}}\n  route: {{default: ops}}\nserver:\n  listen: 127.0.0.1:{}\n",
-        sim.base_url(),
-        rules.display(),
-        fake.base_url(),
-        port
+    let server = format!("server:\n  listen: 127.0.0.1:{port}\n");
+    write_config(dir.path(), &sim.base_url(), &fake.base_url(), &server);
+    let running = Running::start(
+        dir.path(),
+        &["--log-format", "json", "run", "--config", "botwatch.yaml"],
+        &SECRETS,
     );
-    std::fs::write(dir.path().join("botwatch.yaml"), config).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_botwatch"))
-        .args(["--log-format", "json", "run", "--config", "botwatch.yaml"])
-        .current_dir(dir.path())
-        .env("BW_TOKEN", "b1-token")
-        .env("BW_SECRET", "b1-secret")
-        .env("BW_DISCORD", "discord-bot-token")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (lines, received) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines.send(line);
-        }
-    });
     // The first poll happens within one interval; allow generous time on a loaded machine.
-    let mut fired = Vec::new();
-    while fired.len() < 2 {
-        let line = received
-            .recv_timeout(Duration::from_secs(30))
-            .expect("alerts on stdout");
-        fired.push(line);
-    }
+    let fired = running.lines_until(2, |l| l.contains("FIRING"), Duration::from_secs(30));
     assert!(
         fired
             .iter()
@@ -105,14 +77,10 @@ async fn run_alerts_on_stdout_and_in_discord_and_stops_cleanly_on_sigterm() {
     ] {
         assert!(metrics.contains(expected), "{expected} in\n{metrics}");
     }
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    running.signal("TERM");
+    let out = running.wait();
+    let stderr = out.stderr;
+    assert_eq!(out.code, Some(0), "{stderr}");
     assert!(stderr.contains("botwatch stopped; state saved"), "{stderr}");
     let logs: Vec<serde_json::Value> = stderr
         .lines()

@@ -1,0 +1,100 @@
+//! The real `botwatch` binary as a running process: its standard output read line by line
+//! while it runs, signals sent to it, its exit collected.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+/// A running botwatch.
+pub struct Running {
+    child: Child,
+    lines: Receiver<String>,
+}
+
+/// How it ended.
+pub struct Ended {
+    /// The exit code (`None` when killed by a signal).
+    pub code: Option<i32>,
+    /// Everything it wrote to standard error.
+    pub stderr: String,
+}
+
+impl Running {
+    /// Starts `botwatch ARGS` in `dir` with extra environment variables.
+    pub fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Running {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_botwatch"))
+            .args(args)
+            .current_dir(dir)
+            .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start botwatch");
+        let (sender, lines) = mpsc::channel();
+        let stdout = child.stdout.take().expect("piped stdout");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = sender.send(line);
+            }
+        });
+        Running { child, lines }
+    }
+
+    /// Standard output lines until `count` of them match `wanted` (bounded by `within`).
+    pub fn lines_until(
+        &self,
+        count: usize,
+        wanted: impl Fn(&str) -> bool,
+        within: Duration,
+    ) -> Vec<String> {
+        let deadline = Instant::now() + within;
+        let mut seen = Vec::new();
+        while seen.iter().filter(|l: &&String| wanted(l)).count() < count {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => seen.push(line),
+                Err(_) => panic!("only {seen:?} on stdout within {within:?}"),
+            }
+        }
+        seen
+    }
+
+    /// Sends a signal (`TERM`, `KILL`…).
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -{name}");
+    }
+
+    /// Waits for the exit.
+    pub fn wait(self) -> Ended {
+        let out = self.child.wait_with_output().expect("wait for botwatch");
+        Ended {
+            code: out.status.code(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// The environment [`write_config`]'s secrets come from.
+pub const SECRETS: [(&str, &str); 3] = [
+    ("BW_TOKEN", "b1-token"),
+    ("BW_SECRET", "b1-secret"),
+    ("BW_DISCORD", "discord-bot-token"),
+];
+
+/// Writes `dir/botwatch.yaml`: bot b1 polled every second at `analytics`, the shipped rules,
+/// state in `dir/state/`, alerts to channel 111 of the Discord at `discord`, plus `extra` YAML.
+pub fn write_config(dir: &Path, analytics: &str, discord: &str, extra: &str) {
+    let rules = super::project_root().join("rules.yaml");
+    let config = format!(
+        "analytics:\n  base_url: {analytics}\n  poll_interval: 1s\nbots:\n  - id: b1\n    name: Support\n    token: ${{BW_TOKEN}}\n    secret: ${{BW_SECRET}}\nrules: {}\nstate: state/botwatch.db\ndiscord:\n  token: ${{BW_DISCORD}}\n  api_base_url: {discord}\n  destinations: {{ops: {{channel: \"111\"}}}}\n  route: {{default: ops}}\n{extra}",
+        rules.display()
+    );
+    std::fs::write(dir.join("botwatch.yaml"), config).expect("write the config");
+}
