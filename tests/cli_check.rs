@@ -83,11 +83,101 @@ const BROKEN: &[(&str, &str, &str)] = &[
         "rules:\n  - name: deep\n    when: ((((((((((((((((((((((((((1))))))))))))))))))))))))))\n",
         "rules.yaml:3:11: rule deep: the expression nests brackets 26 deep; at most 24 are accepted",
     ),
+    (
+        "condition of the wrong kind",
+        "rules:\n  - name: w\n    when: [1]\n",
+        "rules.yaml:3:11: rule w: `when` must be a string, not a list",
+    ),
+    (
+        "type error found on the sample",
+        "rules:\n  - name: t\n    when: \"'a' + 1 > 0\"\n",
+        "rules.yaml:3:12: rule t: on a sample where every field is present, `'a' + 1 > 0` failed",
+    ),
+    (
+        "a number where a condition belongs",
+        "rules:\n  - name: num\n    when: lineQuota\n",
+        "rules.yaml:3:11: rule num: on a sample where every field is present, `lineQuota` gave Float(1000.0), not true or false",
+    ),
+    (
+        "huge duration",
+        "rules:\n  - name: h\n    when: lineQuota > 1\n    repeat_every: 100000d\n",
+        "rules.yaml:4:19: rule h: `repeat_every`: `100000d` is longer than a year",
+    ),
+    (
+        "duration without a unit",
+        "rules:\n  - name: u\n    when: lineQuota > 1\n    for: 300\n",
+        "rules.yaml:4:10: rule u: `for` must be a duration, not a number\n  hint: write a number with a unit",
+    ),
+    (
+        "unknown each",
+        "rules:\n  - name: e\n    when: lineQuota > 1\n    each: platforms\n",
+        "rules.yaml:4:11: rule e: unknown `each: platforms`",
+    ),
+    (
+        "labels as a list",
+        "rules:\n  - name: l\n    when: lineQuota > 1\n    labels: [team]\n",
+        "rules.yaml:4:13: rule l: `labels` must be a mapping, not a list",
+    ),
+    (
+        "bots as a mapping",
+        "rules:\n  - name: b\n    when: lineQuota > 1\n    bots: {a: 1}\n",
+        "rules.yaml:4:11: rule b: `bots` must be a list of bot ids, not a mapping",
+    ),
+    (
+        "template syntax",
+        "rules:\n  - name: s\n    when: lineQuota > 1\n    summary: \"quota {{ bot.name \"\n",
+        "rules.yaml:4:",
+    ),
+    (
+        "template that loops too long",
+        "rules:\n  - name: loop\n    when: lineQuota > 1\n    description: \"{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}\"\n",
+        "rules.yaml:4:",
+    ),
+    (
+        "summary too long for a chat message",
+        "rules:\n  - name: long\n    when: lineQuota > 1\n    summary: \"{{ bot.name }} {{ bot.name }}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"\n",
+        "rules.yaml:4:15: rule long: renders to 266 characters with sample data; at most 256 fit",
+    ),
+    (
+        "rule without a name",
+        "rules:\n  - when: lineQuota > 1\n",
+        "rules.yaml:2:5: a rule without `name`",
+    ),
+    (
+        "a name with spaces",
+        "rules:\n  - name: my rule\n    when: lineQuota > 1\n",
+        "rules.yaml:2:11: rule my rule: a rule name may only have letters, digits, `_`, `-` and `.`",
+    ),
+    (
+        "a channel that is not a name",
+        "rules:\n  - name: c\n    when: lineQuota > 1\n    channel: \"#ops\"\n",
+        "rules.yaml:4:14: rule c: `#ops` is not a destination name",
+    ),
+    (
+        "rules that are not a list",
+        "rules: 5\n",
+        "rules.yaml:1:8: invalid rules file: expected sequence start",
+    ),
+    (
+        "unknown key in defaults",
+        "defaults:\n  severty: info\nrules: []\n",
+        "rules.yaml:2:3: unknown key `severty`\n  hint: did you mean `severity`?",
+    ),
+    (
+        "a label each: platform sets itself",
+        "rules:\n  - name: p\n    each: platform\n    when: platform.integrated\n    labels: {platform: x}\n",
+        "rules.yaml:2:5: rule p: label `platform` is set by `each: platform`",
+    ),
+    (
+        "a YAML alias bomb",
+        "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\nrules: []\n",
+        "rules.yaml:",
+    ),
 ];
 
 #[test]
 fn every_broken_file_fails_with_exit_1_and_its_position() {
-    assert!(BROKEN.len() >= 10);
+    assert!(BROKEN.len() >= 30, "{} cases", BROKEN.len());
     for (case, content, expected) in BROKEN {
         let Outcome { code, stderr, .. } = check(content.as_bytes());
         assert_eq!(code, 1, "{case}: exit code; stderr:\n{stderr}");
@@ -114,6 +204,18 @@ fn all_errors_of_a_file_are_reported_at_once_in_file_order() {
     );
     assert!(
         stderr.trim_end().ends_with("3 errors in rules.yaml"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_file_over_one_megabyte_is_refused_before_it_is_parsed() {
+    let huge = format!("rules:\n{}", "# padding\n".repeat(120_000));
+    let Outcome { code, stderr, .. } = check(huge.as_bytes());
+    assert_eq!(code, 1);
+    assert!(
+        stderr
+            .starts_with("rules.yaml:1:1: the file is 1200007 bytes; at most 1048576 are accepted"),
         "{stderr}"
     );
 }

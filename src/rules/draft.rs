@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::diagnostic::{did_you_mean, Position, Report};
+use super::eval::{on_sample, Truth};
 use super::expr::{ExprError, Expression};
 use super::fields::{self, FieldError};
 use super::file::Defaults;
@@ -116,12 +117,15 @@ pub(crate) fn read_rule(
 ) -> (Option<Rule>, Option<NameAt>) {
     let draft = read_keys(mapping, report);
     let Some(name_at) = draft.name.clone() else {
-        report.set_rule(None);
-        report.error(
-            at,
-            "a rule without `name`",
-            Some("give every rule a unique `name:`".into()),
-        );
+        // A name that is there but invalid was reported already.
+        if !mapping.entries.iter().any(|(key, _)| key.name == "name") {
+            report.set_rule(None);
+            report.error(
+                at,
+                "a rule without `name`",
+                Some("give every rule a unique `name:`".into()),
+            );
+        }
         return (None, None);
     };
     (
@@ -154,9 +158,25 @@ fn compile(
     let schema = vars::schema(each == Each::Platform);
     let compile_expr = |node: &Node, report: &mut Report| {
         let text = fields::text(node, "when").ok()?;
-        Expression::compile(&text, &schema)
+        let expression = Expression::compile(&text, &schema)
             .map_err(|errors| expr_errors(report, node, file_text, errors))
-            .ok()
+            .ok()?;
+        match on_sample(&expression, each == Each::Platform) {
+            Truth::True
+            | Truth::False
+            | Truth::Unknown {
+                missing_data: true, ..
+            } => Some(expression),
+            Truth::Unknown { reason, .. } => {
+                let hint = "numbers are decimals; compare them (`lineQuota > 0`), and use int(x) where an integer is needed";
+                report.error(
+                    TextOrigin::of(node, file_text).at(1, 0),
+                    format!("on a sample where every field is present, {reason}"),
+                    Some(hint.into()),
+                );
+                None
+            }
+        }
     };
     let when = compile_expr(when_node, report);
     let recover_when = draft.recover_when.map(|node| compile_expr(node, report));

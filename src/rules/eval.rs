@@ -72,33 +72,70 @@ pub fn evaluate<'r>(rules: &'r RuleSet, input: &EvalInput<'_>) -> Vec<Evaluation
         .filter(|r| r.applies_to(input.bot_id))
         .collect();
     let mut out = Vec::with_capacity(applicable.len());
-    let mut root = Context::with_env(env());
-    let mut previous: Option<HashMap<String, cel::Value>> = None;
-    for (name, value) in variables(input, None) {
-        if let (true, Json::Object(fields)) = (name == "previous", &value) {
-            previous = Some(fields.iter().map(|(k, v)| (k.clone(), to_cel(v))).collect());
-        }
-        root.add_variable_from_value(name, to_cel(&value));
-    }
+    let bound = Bound::new(input);
     for rule in applicable.iter().filter(|r| r.each == Each::Bot) {
-        out.push(evaluate_rule(rule, None, &root));
+        out.push(evaluate_rule(rule, None, &bound.root));
     }
     if applicable.iter().any(|r| r.each == Each::Platform) {
         for platform in Platform::ALL {
-            let mut scope = root.new_inner_scope();
-            let (current, previous_platform) = platform_variables(input, platform);
-            scope.add_variable_from_value("platform", to_cel(&current));
-            if let (Some(fields), Some(platform_fields)) = (&previous, previous_platform) {
-                let mut fields = fields.clone();
-                fields.insert("platform".to_owned(), to_cel(&platform_fields));
-                scope.add_variable_from_value("previous", cel::Value::from(fields));
-            }
+            let scope = bound.platform_scope(input, platform);
             for rule in applicable.iter().filter(|r| r.each == Each::Platform) {
                 out.push(evaluate_rule(rule, Some(platform), &scope));
             }
         }
     }
     out
+}
+
+/// The variables of one poll, bound once.
+struct Bound {
+    root: Context<'static, 'static>,
+    /// `previous` as CEL values, to extend with `platform` per platform.
+    previous: Option<HashMap<String, cel::Value>>,
+}
+
+impl Bound {
+    fn new(input: &EvalInput<'_>) -> Bound {
+        let mut root = Context::with_env(env());
+        let mut previous = None;
+        for (name, value) in variables(input, None) {
+            if let (true, Json::Object(fields)) = (name == "previous", &value) {
+                previous = Some(fields.iter().map(|(k, v)| (k.clone(), to_cel(v))).collect());
+            }
+            root.add_variable_from_value(name, to_cel(&value));
+        }
+        Bound { root, previous }
+    }
+
+    /// The root with `platform` and `previous.platform` bound for one platform.
+    fn platform_scope(&self, input: &EvalInput<'_>, platform: Platform) -> Context<'_, 'static> {
+        let mut scope = self.root.new_inner_scope();
+        let (current, previous_platform) = platform_variables(input, platform);
+        scope.add_variable_from_value("platform", to_cel(&current));
+        if let (Some(fields), Some(platform_fields)) = (&self.previous, previous_platform) {
+            let mut fields = fields.clone();
+            fields.insert("platform".to_owned(), to_cel(&platform_fields));
+            scope.add_variable_from_value("previous", cel::Value::from(fields));
+        }
+        scope
+    }
+}
+
+/// What `expression` gives on a sample where every field is present: a load-time check that
+/// catches type errors (`'a' + 1`) and conditions that are not true or false (`lineQuota`).
+pub(crate) fn on_sample(expression: &Expression, each_platform: bool) -> Truth {
+    let sample = super::vars::sample_snapshot();
+    let api = super::ApiStatus::up();
+    let input = super::vars::sample_input(&sample, &api);
+    let bound = Bound::new(&input);
+    if each_platform {
+        truth(
+            expression,
+            &bound.platform_scope(&input, Platform::Facebook),
+        )
+    } else {
+        truth(expression, &bound.root)
+    }
 }
 
 fn evaluate_rule<'r>(

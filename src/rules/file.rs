@@ -151,6 +151,9 @@ fn structure_hint(error: &serde_saphyr::Error) -> String {
     if error.to_string().contains("tab") {
         return "YAML indents with spaces, never tabs".into();
     }
+    if error.to_string().contains("budget") {
+        return "the file expands (through YAML anchors and aliases) past what botwatch reads; write the rules out, or use `defaults:`".into();
+    }
     "a rules file is `rules:` followed by a list of rules, each a mapping with `name:` and `when:`"
         .into()
 }
