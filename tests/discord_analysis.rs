@@ -11,11 +11,11 @@ use botwatch::analytics::simulator::{Simulator, Step};
 use botwatch::config::Config;
 use botwatch::discord::commands::AnalysisCommand;
 use botwatch::discord::rest::DiscordRest;
-use botwatch::scheduler::{BotLoop, Pipeline, RunOptions};
+use botwatch::scheduler::Pipeline;
 use serde_json::{json, Value};
 use support::discord::FakeDiscord;
 use support::interactions::{analysis, Asker};
-use support::{fake_analytics, rules, snapshot, Recorder};
+use support::{fake_analytics, snapshot, start_pipeline, Recorder};
 
 const RULES: &str = "rules:\n  - {name: quota-high, when: 'lineQuotaConsumption > 800'}\n";
 
@@ -61,26 +61,9 @@ discord:
     );
     let config = Config::parse("test.yaml", &text, Path::new("."), &|_| None).unwrap();
     let store = botwatch::scheduler::open_store(&config).await.unwrap();
-    let options = RunOptions {
-        max_start_delay: Some(Duration::ZERO),
-        ..RunOptions::default()
-    };
-    let pipeline = Arc::new(
-        Pipeline::new(
-            &config,
-            Arc::new(rules(RULES)),
-            store.clone(),
-            Arc::new(Recorder::default()),
-            options,
-        )
-        .unwrap(),
-    );
-    BotLoop::restore(pipeline.clone(), config.bots[0].clone())
-        .await
-        .unwrap()
-        .poll_once()
-        .await
-        .unwrap();
+    let (pipeline, mut bot_loop) =
+        start_pipeline(&config, RULES, store.clone(), Arc::new(Recorder::default())).await;
+    bot_loop.poll_once().await.unwrap();
     let discord = config.discord.clone().unwrap();
     let rest = Arc::new(
         DiscordRest::new(

@@ -17,7 +17,7 @@ async fn a_valid_message_is_accepted_stored_and_deserializes_as_a_serenity_messa
             "description": "5.3% of replies failed in the last 10 minutes",
             "color": 15158332,
             "timestamp": "2026-01-02T03:04:05Z",
-            "url": "https://example.com/dashboards/1",
+            "url": "http://127.0.0.1/dashboards/1",
             "fields": [
                 {"name": "bot", "value": "support", "inline": true},
                 {"name": "threshold", "value": "5%", "inline": true}

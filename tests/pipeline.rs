@@ -13,7 +13,7 @@ use botwatch::notify::Notifier;
 use botwatch::scheduler::{BotLoop, Pipeline, RunOptions};
 use botwatch::store::{SqliteStore, Store};
 use serde_json::json;
-use support::{bot, config, drain, fake_analytics, rules, snapshot, Recorder};
+use support::{bot, config, drain, fake_analytics, rules, snapshot, start_pipeline, Recorder};
 
 const RULES: &str = r#"
 rules:
@@ -45,23 +45,8 @@ async fn start(
     state: &Path,
     notifier: Arc<dyn Notifier>,
 ) -> (Arc<Pipeline>, BotLoop) {
-    let config = config(sim, vec![bot.clone()], state);
-    let options = RunOptions {
-        max_start_delay: Some(Duration::ZERO),
-        ..RunOptions::default()
-    };
-    let pipeline = Arc::new(
-        Pipeline::new(
-            &config,
-            Arc::new(rules(RULES)),
-            open(state),
-            notifier,
-            options,
-        )
-        .unwrap(),
-    );
-    let bot_loop = BotLoop::restore(pipeline.clone(), bot).await.unwrap();
-    (pipeline, bot_loop)
+    let config = config(sim, vec![bot], state);
+    start_pipeline(&config, RULES, open(state), notifier).await
 }
 
 #[tokio::test]

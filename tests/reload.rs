@@ -8,10 +8,9 @@ use std::time::Duration;
 
 use botwatch::analytics::simulator::Step;
 use botwatch::reload::RulesWatcher;
-use botwatch::scheduler::{BotLoop, Pipeline, RunOptions};
 use botwatch::store::{SqliteStore, Store};
 use serde_json::json;
-use support::{bot, config, drain, fake_analytics, rules, snapshot, Recorder};
+use support::{bot, config, drain, fake_analytics, snapshot, start_pipeline, Recorder};
 
 const QUOTA: &str = "  - {name: quota, when: 'lineQuotaConsumption > 800'}\n";
 const PLAN: &str = "  - {name: plan, when: 'lineProgram == \"輕用量\"', severity: info}\n";
@@ -29,15 +28,13 @@ async fn a_valid_reload_keeps_alert_state_and_a_broken_one_keeps_the_old_rules()
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(&config.state, Duration::from_secs(3600)).unwrap());
     let recorder = Arc::new(Recorder::default());
-    let options = RunOptions {
-        max_start_delay: Some(Duration::ZERO),
-        ..RunOptions::default()
-    };
-    let initial = rules(&format!("rules:\n{QUOTA}"));
-    let pipeline = Arc::new(
-        Pipeline::new(&config, Arc::new(initial), store, recorder.clone(), options).unwrap(),
-    );
-    let mut bot_loop = BotLoop::restore(pipeline.clone(), bot("b1")).await.unwrap();
+    let (pipeline, mut bot_loop) = start_pipeline(
+        &config,
+        &format!("rules:\n{QUOTA}"),
+        store,
+        recorder.clone(),
+    )
+    .await;
     let fake = support::discord::FakeDiscord::start().await;
     let rest = botwatch::discord::rest::DiscordRest::new(
         None,

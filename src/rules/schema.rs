@@ -19,11 +19,19 @@ pub struct RulesFile {
     rules: Vec<RuleSpec>,
 }
 
-/// Defaults for every rule.
+/// Defaults for every rule: the settings rules and defaults share.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 #[allow(dead_code)]
 struct Defaults {
+    #[serde(flatten)]
+    shared: Shared,
+}
+
+/// The settings a rule may take from `defaults:`.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct Shared {
     /// How long the condition must hold before the alert fires, e.g. `5m`.
     #[serde(rename = "for")]
     pending_for: Option<String>,
@@ -31,9 +39,9 @@ struct Defaults {
     keep_firing_for: Option<String>,
     /// Reminder interval while firing, e.g. `4h`.
     repeat_every: Option<String>,
-    /// Severity of alerts.
+    /// How urgent the alert is (default `warning`).
     severity: Option<Severity>,
-    /// Labels added to every rule's.
+    /// Static labels shown with the alert (a rule's are added to the defaults').
     labels: Option<BTreeMap<String, String>>,
     /// Only these bot ids.
     bots: Option<Vec<String>>,
@@ -74,17 +82,8 @@ struct RuleSpec {
     when: String,
     /// The recovery condition (CEL); default: `!when`.
     recover_when: Option<String>,
-    /// How long the condition must hold before the alert fires, e.g. `5m`.
-    #[serde(rename = "for")]
-    pending_for: Option<String>,
-    /// How long the alert keeps firing after recovery, e.g. `10m`.
-    keep_firing_for: Option<String>,
-    /// Reminder interval while firing, e.g. `4h`.
-    repeat_every: Option<String>,
-    /// How urgent the alert is (default `warning`).
-    severity: Option<Severity>,
-    /// Static labels shown with the alert.
-    labels: Option<BTreeMap<String, String>>,
+    #[serde(flatten)]
+    shared: Shared,
     /// One-line text (Jinja), at most 256 characters rendered.
     summary: Option<String>,
     /// Longer text (Jinja), at most 4096 characters rendered.
@@ -93,8 +92,6 @@ struct RuleSpec {
     value: Option<String>,
     /// `platform`: one alert per platform.
     each: Option<Each>,
-    /// Only these bot ids.
-    bots: Option<Vec<String>>,
     /// A destination name of the config's `discord.destinations`.
     channel: Option<String>,
 }

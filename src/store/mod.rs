@@ -6,6 +6,7 @@
 //! implement the same trait. A poll is committed as one transaction (state, snapshot and the
 //! events it produced), so a crash can neither lose an event nor announce one twice.
 
+mod rows;
 mod schema;
 mod sqlite;
 

@@ -8,11 +8,11 @@ use std::time::Duration;
 use botwatch::analytics::simulator::{Simulator, Step};
 use botwatch::config::Config;
 use botwatch::discord::sink::DiscordNotifier;
-use botwatch::scheduler::{BotLoop, Pipeline, RunOptions};
+use botwatch::scheduler::{BotLoop, Pipeline};
 use botwatch::store::{SqliteStore, Store};
 
 use super::discord::{FakeDiscord, StoredMessage};
-use super::{fake_analytics, rules};
+use super::fake_analytics;
 
 /// The harness; see the module docs.
 pub struct DiscordHarness {
@@ -78,24 +78,7 @@ discord:
             Default::default(),
         )
         .unwrap();
-        let options = RunOptions {
-            max_start_delay: Some(Duration::ZERO),
-            ..RunOptions::default()
-        };
-        let pipeline = Arc::new(
-            Pipeline::new(
-                &self.config,
-                Arc::new(rules(rules_yaml)),
-                store,
-                Arc::new(notifier),
-                options,
-            )
-            .unwrap(),
-        );
-        let bot_loop = BotLoop::restore(pipeline.clone(), self.config.bots[0].clone())
-            .await
-            .unwrap();
-        (pipeline, bot_loop)
+        super::start_pipeline(&self.config, rules_yaml, store, Arc::new(notifier)).await
     }
 
     /// The messages of a channel (or `webhook:ID`) in the fake Discord.

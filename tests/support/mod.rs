@@ -60,6 +60,32 @@ pub async fn drain(pipeline: &botwatch::scheduler::Pipeline) {
     panic!("the outbox did not drain");
 }
 
+/// A pipeline for `config` with rules from YAML text, polling at once (no start delay), and the
+/// loop of its first bot, state restored: one botwatch process, as far as tests need one.
+pub async fn start_pipeline(
+    config: &Config,
+    rules_yaml: &str,
+    store: std::sync::Arc<dyn botwatch::store::Store>,
+    notifier: std::sync::Arc<dyn Notifier>,
+) -> (
+    std::sync::Arc<botwatch::scheduler::Pipeline>,
+    botwatch::scheduler::BotLoop,
+) {
+    use botwatch::scheduler::{BotLoop, Pipeline, RunOptions};
+    let options = RunOptions {
+        max_start_delay: Some(Duration::ZERO),
+        ..RunOptions::default()
+    };
+    let rules = std::sync::Arc::new(rules(rules_yaml));
+    let pipeline = std::sync::Arc::new(
+        Pipeline::new(config, rules, store, notifier, options).expect("pipeline"),
+    );
+    let bot_loop = BotLoop::restore(pipeline.clone(), config.bots[0].clone())
+        .await
+        .expect("restore");
+    (pipeline, bot_loop)
+}
+
 /// A configuration polling `simulator` for `bots`, state in `state`.
 pub fn config(simulator: &Simulator, bots: Vec<Bot>, state: &Path) -> Config {
     Config {

@@ -15,7 +15,7 @@ use super::validate::{problem, Problem};
 use super::{openapi_path, OPENAPI_ENV};
 
 /// Base URI under which the OpenAPI document is registered for `$ref` resolution.
-const SCHEMA_BASE: &str = "https://fake-discord.invalid/openapi.json";
+const SCHEMA_BASE: &str = "http://127.0.0.1/fake-discord/openapi.json";
 /// Longest schema error message kept (a oneOf error prints the whole instance).
 const MAX_ERROR_MESSAGE: usize = 400;
 

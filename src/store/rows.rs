@@ -1,0 +1,120 @@
+//! Rows of the SQLite store: alert instances to and from rows, and what one poll writes.
+
+use rusqlite::{params, Transaction};
+
+use super::{PollCommit, StoreError};
+use crate::alerts::{AlertInstance, AlertKey, Phase};
+use crate::analytics::Platform;
+use crate::time::Timestamp;
+
+pub(super) fn platform_column(key: &AlertKey) -> &'static str {
+    key.platform.map(Platform::id).unwrap_or("")
+}
+
+/// The outbox keeps events of one alert in order: a later one waits for an earlier one.
+pub(super) fn ordering_key(key: &AlertKey) -> String {
+    format!(
+        "{}\u{1f}{}\u{1f}{}",
+        key.rule,
+        key.bot_id,
+        platform_column(key)
+    )
+}
+
+/// `next_attempt_at` of a parked (rejected) notification: never due, and blocking nothing.
+pub(super) const PARKED: i64 = i64::MAX;
+
+pub(super) fn instance_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AlertInstance> {
+    let platform: String = row.get("platform")?;
+    let phase: String = row.get("phase")?;
+    let at = |name: &str| row.get::<_, Option<i64>>(name).map(|v| v.map(Timestamp));
+    Ok(AlertInstance {
+        key: AlertKey {
+            rule: row.get("rule")?,
+            bot_id: row.get("bot_id")?,
+            platform: Platform::from_id(&platform),
+        },
+        phase: if phase == "firing" {
+            Phase::Firing
+        } else {
+            Phase::Pending
+        },
+        active_since: Timestamp(row.get("active_since")?),
+        fired_at: at("fired_at")?,
+        last_notified_at: at("last_notified_at")?,
+        clearing_since: at("clearing_since")?,
+        announced: row
+            .get::<_, Option<String>>("announced")?
+            .and_then(|json| serde_json::from_str(&json).ok()),
+    })
+}
+
+pub(super) fn write_bot_state(
+    tx: &Transaction<'_>,
+    commit: &PollCommit<'_>,
+) -> Result<(), StoreError> {
+    let api = commit.api;
+    let updated = tx.execute(
+        "UPDATE bot_state SET api_up = ?2, consecutive_failures = ?3, last_error = ?4, last_error_kind = ?5, polled_at = ?6 WHERE bot_id = ?1",
+        params![commit.bot_id, api.up, api.consecutive_failures, api.error, api.error_kind, commit.at.0],
+    )?;
+    if updated == 0 {
+        tx.execute(
+            "INSERT INTO bot_state (bot_id, api_up, consecutive_failures, last_error, last_error_kind, polled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![commit.bot_id, api.up, api.consecutive_failures, api.error, api.error_kind, commit.at.0],
+        )?;
+    }
+    if let Some(last_known) = commit.last_known.or(commit.snapshot) {
+        tx.execute(
+            "UPDATE bot_state SET snapshot = ?2, snapshot_at = ?3 WHERE bot_id = ?1",
+            params![
+                commit.bot_id,
+                serde_json::to_string(last_known)?,
+                commit.at.0
+            ],
+        )?;
+    }
+    if let Some(snapshot) = commit.snapshot {
+        tx.execute(
+            "INSERT INTO snapshots (bot_id, taken_at, snapshot) VALUES (?1, ?2, ?3)",
+            params![commit.bot_id, commit.at.0, serde_json::to_string(snapshot)?],
+        )?;
+    }
+    Ok(())
+}
+
+pub(super) fn write_changes(
+    tx: &Transaction<'_>,
+    commit: &PollCommit<'_>,
+) -> Result<(), StoreError> {
+    for instance in &commit.changes.upserts {
+        tx.execute(
+            "INSERT OR REPLACE INTO alert_instances (rule, bot_id, platform, phase, active_since, fired_at, last_notified_at, clearing_since, announced)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                instance.key.rule,
+                instance.key.bot_id,
+                platform_column(&instance.key),
+                instance.phase.as_str(),
+                instance.active_since.0,
+                instance.fired_at.map(|t| t.0),
+                instance.last_notified_at.map(|t| t.0),
+                instance.clearing_since.map(|t| t.0),
+                instance.announced.as_ref().map(serde_json::to_string).transpose()?,
+            ],
+        )?;
+    }
+    for key in &commit.changes.removed {
+        tx.execute(
+            "DELETE FROM alert_instances WHERE rule = ?1 AND bot_id = ?2 AND platform = ?3",
+            params![key.rule, key.bot_id, platform_column(key)],
+        )?;
+    }
+    for event in &commit.changes.events {
+        tx.execute(
+            "INSERT INTO outbox (created_at, event, next_attempt_at, alert_key) VALUES (?1, ?2, ?1, ?3)",
+            params![commit.at.0, serde_json::to_string(event)?, ordering_key(&event.key)],
+        )?;
+    }
+    Ok(())
+}
