@@ -292,3 +292,48 @@ async fn a_field_missing_from_one_response_does_not_hide_a_transition() {
         "`previous` kept the last known value"
     );
 }
+
+#[tokio::test]
+async fn an_oversized_or_truncated_body_is_a_classified_error_not_a_snapshot() {
+    let huge = format!("{{\"lineProgram\": \"{}\"}}", "x".repeat(10 * 1024 * 1024));
+    let steps = vec![
+        Step::RawBody(huge),
+        Step::RawBody(r#"{"lineQuota": 10"#.into()),
+    ];
+    let sim = fake_analytics(vec![("b1", steps)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("s.db");
+    let (_pipeline, mut bot_loop) =
+        start(&sim, bot("b1"), &state, Arc::new(Recorder::default())).await;
+    let store = open(&state);
+    let mut kinds = Vec::new();
+    for _ in 0..2 {
+        bot_loop.poll_once().await.unwrap();
+        let record = store.load_bot("b1").unwrap();
+        assert!(
+            record.last_snapshot.is_none(),
+            "no snapshot from a broken body"
+        );
+        kinds.push(record.api.unwrap().error_kind.unwrap());
+    }
+    assert_eq!(kinds, ["body_too_large", "decode"]);
+}
+
+#[test]
+fn a_state_file_that_is_not_a_database_is_a_clear_error_not_silent_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db");
+    std::fs::write(&state, vec![0x42u8; 8192]).unwrap();
+    let error = SqliteStore::open(&state, Duration::from_secs(60))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("is not usable") && error.contains("move it aside"),
+        "{error}"
+    );
+    assert_eq!(
+        std::fs::read(&state).unwrap(),
+        vec![0x42u8; 8192],
+        "the file is left as it was"
+    );
+}
