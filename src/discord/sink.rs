@@ -2,9 +2,10 @@
 //!
 //! A `Fired` event posts the card and remembers its message id in the store; a reminder or a
 //! resolution edits that card (a restarted botwatch still finds it) and replies to it so that
-//! people are notified. Every step is idempotent under retries: channel posts carry a nonce
-//! Discord enforces, edits can be repeated, and the card id is saved before anything else
-//! happens. Before every request the destination's and the global governor budgets are awaited.
+//! people are notified. Every step is safe to retry: channel posts carry a nonce Discord
+//! enforces, edits can be repeated, the card's id is saved as soon as it is posted, and a card
+//! already saved is not posted again. Before every request the destination's and the global
+//! governor budgets are awaited.
 
 use std::sync::Arc;
 

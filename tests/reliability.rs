@@ -1,0 +1,115 @@
+//! The Discord fault matrix, with figures: for each kind of failure Discord can answer with,
+//! the notifications expected, delivered and duplicated. RELIABILITY.md shows the same table;
+//! this test fails when the two disagree, so the document stays true.
+
+mod support;
+
+use std::time::Duration;
+
+use botwatch::analytics::simulator::Step;
+use serde_json::json;
+use support::discord::Failure;
+use support::harness::DiscordHarness;
+use support::{drain, snapshot};
+
+const RULES: &str = "rules:\n  - {name: quota, when: 'lineQuotaConsumption > 800'}\n";
+
+fn quota(used: i64) -> Step {
+    Step::respond(snapshot(
+        json!({"lineQuota": 1000, "lineQuotaConsumption": used}),
+    ))
+}
+
+fn rate_limited(global: bool, in_body: bool, in_header: bool) -> Failure {
+    Failure::RateLimited {
+        retry_after: 0.05,
+        global,
+        in_body,
+        in_header,
+    }
+}
+
+/// The failures, each injected on the next two requests to Discord.
+fn matrix() -> Vec<(&'static str, Failure)> {
+    vec![
+        (
+            "429, retry_after in the body",
+            rate_limited(false, true, false),
+        ),
+        (
+            "429, retry_after in the headers",
+            rate_limited(false, false, true),
+        ),
+        ("429, global", rate_limited(true, true, true)),
+        ("500", Failure::ServerError(500)),
+        ("502", Failure::ServerError(502)),
+        ("503", Failure::ServerError(503)),
+        ("connection dropped", Failure::DropConnection),
+        (
+            "slow answer (within the timeout)",
+            Failure::Delay(Duration::from_millis(200)),
+        ),
+        (
+            "answer lost (after the timeout)",
+            Failure::Delay(Duration::from_millis(900)),
+        ),
+    ]
+}
+
+/// One alert fires and resolves: two notifications, which Discord shows as one card (edited)
+/// and one reply.
+async fn run(failure: Failure) -> (usize, usize, usize) {
+    let h = DiscordHarness::new(vec![quota(900), quota(100)]).await;
+    let (pipeline, mut bot_loop) = h.start(RULES).await;
+    h.fake.fail_next(2, failure);
+    for _ in 0..2 {
+        bot_loop.poll_once().await.unwrap();
+        drain(&pipeline).await;
+    }
+    h.fake.assert_no_violations();
+    let messages = h.channel("111");
+    let expected = 2;
+    let cards = messages
+        .iter()
+        .filter(|m| m.body["embeds"].as_array().is_some_and(|e| !e.is_empty()))
+        .count();
+    let replies = messages.len() - cards;
+    let resolved_card = messages
+        .first()
+        .is_some_and(|m| m.body["embeds"][0]["color"] == 0x2EAD5B);
+    let delivered = usize::from(cards >= 1 && resolved_card) + usize::from(replies >= 1);
+    let duplicated = cards.saturating_sub(1) + replies.saturating_sub(1);
+    assert_eq!(h.store().outbox_len().unwrap(), 0, "nothing left behind");
+    (expected, delivered, duplicated)
+}
+
+#[tokio::test]
+async fn every_discord_failure_loses_nothing_and_duplicates_nothing() {
+    let mut table = String::from(
+        "| Discord answers (twice) | expected | delivered | duplicated |\n|---|---|---|---|\n",
+    );
+    let mut totals = (0, 0, 0);
+    for (name, failure) in matrix() {
+        let (expected, delivered, duplicated) = run(failure).await;
+        table.push_str(&format!(
+            "| {name} | {expected} | {delivered} | {duplicated} |\n"
+        ));
+        totals = (
+            totals.0 + expected,
+            totals.1 + delivered,
+            totals.2 + duplicated,
+        );
+    }
+    table.push_str(&format!(
+        "| **all** | **{}** | **{}** | **{}** |\n",
+        totals.0, totals.1, totals.2
+    ));
+    assert_eq!(totals.1, totals.0, "lost notifications:\n{table}");
+    assert_eq!(totals.2, 0, "duplicated notifications:\n{table}");
+    let document =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/RELIABILITY.md")).unwrap();
+    assert!(
+        document.contains(&table),
+        "RELIABILITY.md must show this table:\n{table}"
+    );
+}
