@@ -337,3 +337,23 @@ fn a_state_file_that_is_not_a_database_is_a_clear_error_not_silent_loss() {
         "the file is left as it was"
     );
 }
+
+#[test]
+fn a_state_file_locked_by_another_process_is_reported_as_locked_not_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db");
+    drop(SqliteStore::open(&state, Duration::from_secs(60)).unwrap());
+    let holder = rusqlite::Connection::open(&state).unwrap();
+    holder
+        .execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;")
+        .unwrap();
+    let error = SqliteStore::open(&state, Duration::from_secs(60))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("is locked by another process"), "{error}");
+    drop(holder);
+    assert!(
+        SqliteStore::open(&state, Duration::from_secs(60)).is_ok(),
+        "usable again once released"
+    );
+}

@@ -38,6 +38,12 @@ pub enum StoreError {
         /// Why.
         message: String,
     },
+    /// Another process holds the file (another botwatch on the same state file?).
+    #[error("the state file {path} is locked by another process; is another botwatch using it? Give each instance its own state file")]
+    Locked {
+        /// The file.
+        path: String,
+    },
     /// A query failed.
     #[error("state store error: {0}")]
     Query(String),

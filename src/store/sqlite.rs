@@ -41,9 +41,19 @@ impl SqliteStore {
             path: label.clone(),
             message: e.to_string(),
         })?;
-        let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt {
-            path: label.clone(),
-            message: e.to_string(),
+        // A lock is not damage: say so, so nobody moves a healthy file aside.
+        let corrupt = |e: &dyn std::fmt::Display| {
+            let message = e.to_string();
+            if message.contains("locked") || message.contains("busy") {
+                StoreError::Locked {
+                    path: label.clone(),
+                }
+            } else {
+                StoreError::Corrupt {
+                    path: label.clone(),
+                    message,
+                }
+            }
         };
         connection
             .busy_timeout(Duration::from_secs(5))
