@@ -82,6 +82,9 @@ pub fn timelines_for(steps_by_bot: Vec<(&str, Vec<Step>)>) -> HashMap<String, Ti
         .collect()
 }
 
+/// How many received requests the simulator remembers.
+pub const RECEIVED_KEPT: usize = 10_000;
+
 /// A request the simulator received, for tests to inspect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceivedRequest {
@@ -95,7 +98,8 @@ pub struct ReceivedRequest {
 struct SimState {
     timelines: HashMap<String, Timeline>,
     served: HashMap<String, usize>,
-    received: Vec<ReceivedRequest>,
+    /// The latest requests (a bounded log: the simulator may serve a demo or a soak for hours).
+    received: std::collections::VecDeque<ReceivedRequest>,
 }
 
 /// A running simulator. Dropping it does not stop the server; call [`Simulator::shutdown`].
@@ -138,9 +142,9 @@ impl Simulator {
         format!("http://{}/", self.addr)
     }
 
-    /// Every request received so far, in order.
+    /// The requests received (the latest [`RECEIVED_KEPT`]), in order.
     pub fn received(&self) -> Vec<ReceivedRequest> {
-        self.lock().received.clone()
+        self.lock().received.iter().cloned().collect()
     }
 
     /// How many requests for this bot have been answered from its timeline.
@@ -191,7 +195,10 @@ async fn answer(
     let step = {
         let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
         let step = next_step(&mut state, &query.bot_id, &headers, &body);
-        state.received.push(ReceivedRequest {
+        if state.received.len() >= RECEIVED_KEPT {
+            state.received.pop_front();
+        }
+        state.received.push_back(ReceivedRequest {
             bot_id: query.bot_id.clone(),
             authorized: step.is_some(),
         });
