@@ -8,10 +8,13 @@
 //!   snapshot into a condition (active, inactive or unknown);
 //! - [`alerts`] runs each alert instance's lifecycle (pending, firing, resolved, reminders) and
 //!   emits alert events;
-//! - [`store`] keeps alert state, the last snapshot per bot, snapshot history and the outbox
-//!   durable in SQLite;
-//! - [`notify`] delivers alert events from the outbox to a notifier (the console today);
-//! - [`scheduler`] runs one poll loop per bot and wires the stages together;
+//! - [`store`] keeps alert state, the last snapshot per bot, snapshot history, the outbox and
+//!   card ids durable in SQLite;
+//! - [`notify`] delivers alert events from the outbox to a notifier, and shapes messages
+//!   within Discord's limits;
+//! - [`discord`] is the Discord notifier (alert cards) and the `/analysis` command;
+//! - [`scheduler`] runs one poll loop per bot and wires the stages together, [`reload`]
+//!   reloads the rules, [`server`] and [`metrics`] serve health and metrics;
 //! - [`config`] reads the service's configuration; [`cli`] is the command line.
 
 pub mod alerts;
