@@ -26,6 +26,9 @@ use crate::time::Timestamp;
 
 /// How long shutdown waits for the outbox to drain.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest pause a 429's `Retry-After` can impose on a bot: a broken or hostile answer
+/// must not silence a bot for days.
+pub const MAX_UPSTREAM_PAUSE: Duration = Duration::from_secs(3600);
 
 /// What every bot loop shares.
 pub struct Pipeline {
@@ -129,6 +132,8 @@ pub struct BotLoop {
     instances: BTreeMap<AlertKey, AlertInstance>,
     previous: Option<Snapshot>,
     api: ApiStatus,
+    /// No poll before this instant: the API answered 429 with a `Retry-After`.
+    paused_until: Option<tokio::time::Instant>,
 }
 
 impl BotLoop {
@@ -146,6 +151,7 @@ impl BotLoop {
                 .collect(),
             previous: record.last_snapshot.map(|(_, s)| s),
             api: record.api.unwrap_or_else(ApiStatus::up),
+            paused_until: None,
             pipeline,
             bot,
         })
@@ -165,6 +171,13 @@ impl BotLoop {
             Ok(_) => ApiStatus::up(),
             Err(error) => {
                 tracing::warn!(bot = %self.bot.id, kind = error.kind(), %error, "poll failed");
+                if let PollError::RateLimited {
+                    retry_after: Some(wait),
+                } = error
+                {
+                    let wait = (*wait).min(MAX_UPSTREAM_PAUSE);
+                    self.paused_until = Some(tokio::time::Instant::now() + wait);
+                }
                 ApiStatus {
                     up: false,
                     consecutive_failures: self.api.consecutive_failures.saturating_add(1),
@@ -280,6 +293,14 @@ impl BotLoop {
             tokio::select! {
                 _ = ticks.tick() => {}
                 _ = shutdown.wait() => return,
+            }
+            if let Some(until) = self.paused_until.take() {
+                // The API said when to come back: not before, and then at once.
+                tokio::select! {
+                    _ = tokio::time::sleep_until(until) => {}
+                    _ = shutdown.wait() => return,
+                }
+                ticks.reset();
             }
             // Waiting for upstream budget is cancelled by shutdown; a poll once started is not.
             tokio::select! {

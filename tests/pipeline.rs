@@ -50,58 +50,29 @@ async fn start(
 }
 
 #[tokio::test]
-async fn every_kind_of_poll_failure_is_classified_and_none_becomes_a_snapshot() {
+async fn credentials_the_api_echoes_in_any_error_are_redacted() {
     let steps = vec![
-        good(900, true),
-        Step::Status(503),
-        Step::RawBody("<html>oops</html>".into()),
-        Step::Reject("secret expired".into()),
-        Step::Delay(Duration::from_secs(2), Box::new(good(100, true))),
-        Step::RawBody(r#"{"success": true, "lineQuota": "lots"}"#.into()),
-        good(900, true),
+        Step::Reject("secret b1-secret has expired".into()),
+        Step::RawBody(r#"{"success": true, "lineQuota": "b1-token"}"#.into()),
+        Step::RawBody(r#"{"message": "hello b1-token"}"#.into()),
     ];
     let sim = fake_analytics(vec![("b1", steps)]).await;
     let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().join("state.db");
-    let recorder = Arc::new(Recorder::default());
-    let (pipeline, mut bot_loop) = start(&sim, bot("b1"), &state, recorder.clone()).await;
+    let state = dir.path().join("s.db");
+    let (_pipeline, mut bot_loop) =
+        start(&sim, bot("b1"), &state, Arc::new(Recorder::default())).await;
     let store = open(&state);
-    bot_loop.poll_once().await.unwrap();
-    let first = store.load_bot("b1").unwrap().last_snapshot.unwrap();
-    let mut kinds = Vec::new();
-    for _ in 0..5 {
+    for expected in ["rejected", "decode", "empty"] {
         bot_loop.poll_once().await.unwrap();
-        let record = store.load_bot("b1").unwrap();
-        assert_eq!(
-            record.last_snapshot.as_ref(),
-            Some(&first),
-            "a failed poll never replaces the last good snapshot"
+        let api = store.load_bot("b1").unwrap().api.unwrap();
+        let error = api.error.unwrap();
+        assert_eq!(api.error_kind, Some(expected), "{error}");
+        assert!(error.contains("[REDACTED]"), "{error}");
+        assert!(
+            !error.contains("b1-secret") && !error.contains("b1-token"),
+            "{error}"
         );
-        kinds.push(record.api.unwrap().error_kind.unwrap());
     }
-    assert_eq!(
-        kinds,
-        ["http_status", "decode", "rejected", "timeout", "decode"]
-    );
-    bot_loop.poll_once().await.unwrap();
-    drain(&pipeline).await;
-    assert_eq!(
-        recorder.lines(),
-        ["Fired quota", "Fired api", "Resolved api"],
-        "the quota alert survived five failures"
-    );
-    assert_eq!(
-        store
-            .history("b1", botwatch::time::Timestamp(0))
-            .unwrap()
-            .len(),
-        2,
-        "history holds only good snapshots"
-    );
-    assert!(
-        sim.received().iter().all(|r| r.authorized),
-        "token and secret were sent as the API expects"
-    );
 }
 
 #[tokio::test]
@@ -291,32 +262,6 @@ async fn a_field_missing_from_one_response_does_not_hide_a_transition() {
         ["Fired dropped fb"],
         "`previous` kept the last known value"
     );
-}
-
-#[tokio::test]
-async fn an_oversized_or_truncated_body_is_a_classified_error_not_a_snapshot() {
-    let huge = format!("{{\"lineProgram\": \"{}\"}}", "x".repeat(10 * 1024 * 1024));
-    let steps = vec![
-        Step::RawBody(huge),
-        Step::RawBody(r#"{"lineQuota": 10"#.into()),
-    ];
-    let sim = fake_analytics(vec![("b1", steps)]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().join("s.db");
-    let (_pipeline, mut bot_loop) =
-        start(&sim, bot("b1"), &state, Arc::new(Recorder::default())).await;
-    let store = open(&state);
-    let mut kinds = Vec::new();
-    for _ in 0..2 {
-        bot_loop.poll_once().await.unwrap();
-        let record = store.load_bot("b1").unwrap();
-        assert!(
-            record.last_snapshot.is_none(),
-            "no snapshot from a broken body"
-        );
-        kinds.push(record.api.unwrap().error_kind.unwrap());
-    }
-    assert_eq!(kinds, ["body_too_large", "decode"]);
 }
 
 #[test]

@@ -64,6 +64,13 @@ impl AnalyticsClient {
 
     /// Polls the analytics of one bot.
     pub async fn fetch(&self, bot: &Bot) -> Result<Snapshot, PollError> {
+        // Whatever the API sends back may echo the request: no credential leaves in an error.
+        self.fetch_unredacted(bot)
+            .await
+            .map_err(|e| e.map_text(|text| redact(text, bot)))
+    }
+
+    async fn fetch_unredacted(&self, bot: &Bot) -> Result<Snapshot, PollError> {
         let response = self
             .http
             .post(self.endpoint.clone())
@@ -74,11 +81,16 @@ impl AnalyticsClient {
             .await
             .map_err(|e| self.classify(e))?;
         let status = response.status();
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Err(PollError::RateLimited {
+                retry_after: retry_after(response.headers()),
+            });
+        }
         let body = self.read_capped(response).await?;
         if !status.is_success() {
             return Err(PollError::Status {
                 status: status.as_u16(),
-                excerpt: redact(&excerpt(&body), bot),
+                excerpt: excerpt(&body),
             });
         }
         decode(&body)
@@ -125,7 +137,30 @@ pub fn decode(body: &[u8]) -> Result<Snapshot, PollError> {
             .unwrap_or_else(|| "no message given".to_owned());
         return Err(PollError::Rejected(message));
     }
-    decode_at_path(body)
+    let snapshot: Snapshot = decode_at_path(body)?;
+    if snapshot == Snapshot::default() {
+        return Err(PollError::Empty {
+            excerpt: excerpt(body),
+        });
+    }
+    Ok(snapshot)
+}
+
+/// The wait a 429 asks for: `Retry-After` in seconds or as an HTTP date (RFC 9110 §10.2.3).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 fn decode_at_path<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, PollError> {
@@ -186,8 +221,32 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_object_is_a_snapshot_with_nothing_known() {
-        assert_eq!(decode(b"{}").unwrap(), Snapshot::default());
+    fn an_answer_without_any_figure_is_an_error_not_a_snapshot() {
+        for body in [&b"{}"[..], br#"{"success":true,"message":"ok"}"#] {
+            assert_eq!(decode(body).unwrap_err().kind(), "empty");
+        }
+        assert!(
+            decode(br#"{"fbIsIntegration":false}"#).is_ok(),
+            "one figure is data"
+        );
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds_or_as_a_date() {
+        let header = |value: &str| {
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert(reqwest::header::RETRY_AFTER, value.parse().unwrap());
+            retry_after(&headers)
+        };
+        assert_eq!(header("120"), Some(Duration::from_secs(120)));
+        assert_eq!(
+            header("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        let later = std::time::SystemTime::now() + Duration::from_secs(600);
+        let wait = header(&httpdate::fmt_http_date(later)).unwrap();
+        assert!(wait > Duration::from_secs(590) && wait <= Duration::from_secs(600));
+        assert_eq!(header("soon"), None);
     }
 
     #[test]

@@ -30,6 +30,18 @@ pub enum PollError {
         /// What was wrong there.
         message: String,
     },
+    /// HTTP 429: the API asks botwatch to slow down, for `retry_after` when it says so.
+    #[error("the analytics API is rate limiting botwatch (HTTP 429{}); lower analytics.requests_per_second or raise analytics.poll_interval", retry_hint(*.retry_after))]
+    RateLimited {
+        /// How long the API asked to wait (its `Retry-After`), if it said.
+        retry_after: Option<Duration>,
+    },
+    /// A 2xx answer that carries none of the figures: nothing to evaluate, so not a snapshot.
+    #[error("the analytics API answered without any figures ({excerpt}); check that analytics.base_url points at the platform itself, not a proxy or a login page")]
+    Empty {
+        /// The start of the body, for the log.
+        excerpt: String,
+    },
     /// `success: false` in an otherwise valid response.
     #[error("the analytics API refused the request (success: false): {0}")]
     Rejected(String),
@@ -44,21 +56,28 @@ pub enum PollError {
     Transport(String),
 }
 
+fn retry_hint(retry_after: Option<Duration>) -> String {
+    retry_after
+        .map(|d| format!(", retry after {}", humantime::format_duration(d)))
+        .unwrap_or_default()
+}
+
 fn status_hint(status: u16) -> &'static str {
     match status {
         401 | 403 => " (check the bot's token and secret)",
         404 => " (check analytics.base_url and the bot id)",
-        429 => " (rate limited; lower analytics.requests_per_second)",
         500..=599 => " (the platform is having trouble)",
         _ => "",
     }
 }
 
 /// Every value [`PollError::kind`] can return.
-const KINDS: [&str; 7] = [
+const KINDS: [&str; 9] = [
     "timeout",
     "connect",
     "http_status",
+    "rate_limited",
+    "empty",
     "decode",
     "rejected",
     "body_too_large",
@@ -71,12 +90,35 @@ impl PollError {
         KINDS.into_iter().find(|k| *k == name)
     }
 
+    /// The error with `f` applied to every text that came from the API (excerpts, messages),
+    /// e.g. to take out credentials it echoed.
+    pub fn map_text(self, f: impl Fn(&str) -> String) -> PollError {
+        match self {
+            PollError::Status { status, excerpt } => PollError::Status {
+                status,
+                excerpt: f(&excerpt),
+            },
+            PollError::Empty { excerpt } => PollError::Empty {
+                excerpt: f(&excerpt),
+            },
+            PollError::Decode { path, message } => PollError::Decode {
+                path: f(&path),
+                message: f(&message),
+            },
+            PollError::Rejected(message) => PollError::Rejected(f(&message)),
+            PollError::Transport(message) => PollError::Transport(f(&message)),
+            other => other,
+        }
+    }
+
     /// A short stable name for the kind of failure, for logs, metrics and `api.error_kind`.
     pub fn kind(&self) -> &'static str {
         match self {
             PollError::Timeout(_) => "timeout",
             PollError::Connect(_) => "connect",
             PollError::Status { .. } => "http_status",
+            PollError::RateLimited { .. } => "rate_limited",
+            PollError::Empty { .. } => "empty",
             PollError::Decode { .. } => "decode",
             PollError::Rejected(_) => "rejected",
             PollError::BodyTooLarge { .. } => "body_too_large",

@@ -57,17 +57,16 @@ impl RuleSet {
             path: label.clone(),
             source,
         })?;
-        let text = match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(e) => {
-                return Err(LoadError::Invalid(not_utf8(
-                    &label,
-                    e.as_bytes(),
-                    e.utf8_error(),
-                )))
-            }
-        };
-        RuleSet::parse(&label, &text).map_err(LoadError::Invalid)
+        RuleSet::from_bytes(&label, &bytes).map_err(LoadError::Invalid)
+    }
+
+    /// Compiles rules from the bytes of a file (which must be UTF-8); `file` names it in
+    /// diagnostics.
+    pub fn from_bytes(file: &str, bytes: &[u8]) -> Result<RuleSet, Diagnostics> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => RuleSet::parse(file, text),
+            Err(e) => Err(not_utf8(file, bytes, e)),
+        }
     }
 
     /// Compiles rules from `text`; `file` names it in diagnostics.

@@ -7,6 +7,7 @@
 pub mod discord;
 pub mod harness;
 pub mod interactions;
+pub mod logs;
 pub mod process;
 
 use std::path::Path;

@@ -17,6 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
+use futures_util::StreamExt;
 use serde::Deserialize;
 
 use secrecy::SecretString;
@@ -35,6 +36,20 @@ pub enum Step {
     Status(u16),
     /// `200` with this exact body (for bodies that are not the schema).
     RawBody(String),
+    /// `429` with this `Retry-After` header value, if any.
+    RateLimited(Option<String>),
+    /// `200` with `body` sent in `pieces` parts `every` apart and no Content-Length (a slow or
+    /// endless body); with `cut`, the connection is cut instead of sending the last part.
+    Stream {
+        /// The whole body.
+        body: String,
+        /// How many parts it is sent in.
+        pieces: usize,
+        /// The pause before each part.
+        every: Duration,
+        /// Whether the connection is cut before the last part.
+        cut: bool,
+    },
     /// Wait, then answer as the inner step.
     Delay(Duration, Box<Step>),
 }
@@ -107,11 +122,20 @@ pub struct Simulator {
     addr: SocketAddr,
     state: Arc<Mutex<SimState>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<()>,
 }
 
 impl Simulator {
     /// Starts a simulator on `127.0.0.1` on a free port, serving these timelines by bot id.
     pub async fn start(timelines: HashMap<String, Timeline>) -> std::io::Result<Simulator> {
+        Simulator::start_at(SocketAddr::from(([127, 0, 0, 1], 0)), timelines).await
+    }
+
+    /// Starts a simulator listening on `addr` (e.g. where a stopped one listened).
+    pub async fn start_at(
+        addr: SocketAddr,
+        timelines: HashMap<String, Timeline>,
+    ) -> std::io::Result<Simulator> {
         let state = Arc::new(Mutex::new(SimState {
             timelines,
             ..SimState::default()
@@ -119,10 +143,10 @@ impl Simulator {
         let app = Router::new()
             .route("/openapi/message/analysis", post(answer))
             .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel();
-        tokio::spawn(async move {
+        let server = tokio::spawn(async move {
             let server = axum::serve(listener, app).with_graceful_shutdown(async {
                 let _ = stopped.await;
             });
@@ -134,7 +158,13 @@ impl Simulator {
             addr,
             state,
             stop: Some(stop),
+            server,
         })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
     /// The base URL to configure as `analytics.base_url`.
@@ -165,6 +195,14 @@ impl Simulator {
     pub fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+    }
+
+    /// Stops the server and waits until it no longer listens (connections are then refused).
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+            let _ = (&mut self.server).await;
         }
     }
 
@@ -257,6 +295,46 @@ async fn play(mut step: Step) -> Response {
                 (status, format!("simulated HTTP {code}")).into_response()
             }
             Step::RawBody(body) => ([("content-type", "application/json")], body).into_response(),
+            Step::RateLimited(retry_after) => {
+                let mut response =
+                    (StatusCode::TOO_MANY_REQUESTS, "simulated rate limit").into_response();
+                if let Some(value) = retry_after.and_then(|v| v.parse().ok()) {
+                    response.headers_mut().insert("retry-after", value);
+                }
+                response
+            }
+            Step::Stream {
+                body,
+                pieces,
+                every,
+                cut,
+            } => streamed(body, pieces, every, cut),
         };
     }
+}
+
+/// A `200` whose body is sent piece by piece (chunked, so with no Content-Length).
+fn streamed(body: String, pieces: usize, every: Duration, cut: bool) -> Response {
+    let pieces = pieces.max(1);
+    let size = body.len().div_ceil(pieces).max(1);
+    let mut parts: Vec<Result<axum::body::Bytes, std::io::Error>> = body
+        .into_bytes()
+        .chunks(size)
+        .map(|c| Ok(axum::body::Bytes::copy_from_slice(c)))
+        .collect();
+    if cut {
+        if let Some(last) = parts.last_mut() {
+            // An error from the body stream makes the server abort the connection.
+            *last = Err(std::io::Error::other("simulated cut"));
+        }
+    }
+    let stream = futures_util::stream::iter(parts).then(move |part| async move {
+        tokio::time::sleep(every).await;
+        part
+    });
+    (
+        [("content-type", "application/json")],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
 }
