@@ -10,6 +10,7 @@ use botwatch::analytics::simulator::Step;
 use serde_json::json;
 use support::discord::Failure;
 use support::harness::DiscordHarness;
+use support::logs::CapturedLogs;
 use support::{drain, snapshot};
 
 const RULES: &str = "rules:\n  - {name: quota, when: 'lineQuotaConsumption > 800'}\n";
@@ -44,7 +45,7 @@ fn matrix() -> Vec<(&'static str, Failure)> {
         ("500", Failure::ServerError(500)),
         ("502", Failure::ServerError(502)),
         ("503", Failure::ServerError(503)),
-        ("connection dropped", Failure::DropConnection),
+        ("connection dropped before Discord processed it", Failure::DropConnection),
         (
             "slow answer (within the timeout)",
             Failure::Delay(Duration::from_millis(200)),
@@ -52,6 +53,10 @@ fn matrix() -> Vec<(&'static str, Failure)> {
         (
             "answer lost (after the timeout)",
             Failure::Delay(Duration::from_millis(900)),
+        ),
+        (
+            "connection reset after Discord stored the message",
+            Failure::ResetAfterProcessing,
         ),
     ]
 }
@@ -112,4 +117,55 @@ async fn every_discord_failure_loses_nothing_and_duplicates_nothing() {
         document.contains(&table),
         "RELIABILITY.md must show this table:\n{table}"
     );
+}
+
+/// The table RELIABILITY.md must contain, verbatim.
+fn assert_documented(table: &str) {
+    let document =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/RELIABILITY.md")).unwrap();
+    assert!(
+        document.contains(table),
+        "RELIABILITY.md must show this table:\n{table}"
+    );
+}
+
+#[tokio::test]
+async fn a_request_discord_rejects_is_parked_with_its_reason_and_not_retried() {
+    let logs = CapturedLogs::global();
+    let h = DiscordHarness::new(vec![quota(900), quota(100)]).await;
+    let (pipeline, mut bot_loop) = h.start(RULES).await;
+    let invalid = json!({"message": "Invalid Form Body", "code": 50035,
+        "errors": {"embeds": {"_errors": [{"code": "BASE_TYPE_BAD", "message": "injected"}]}}});
+    h.fake.fail_next(1, Failure::Status(400, invalid));
+    for _ in 0..2 {
+        bot_loop.poll_once().await.unwrap();
+        drain(&pipeline).await;
+    }
+    drain(&pipeline).await;
+    let to_ops: Vec<u16> = h
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("/channels/111/messages"))
+        .map(|r| r.status)
+        .collect();
+    let rejected = to_ops.iter().filter(|s| **s == 400).count();
+    let delivered = h.channel("111").len();
+    let parked = h.store().outbox_len().unwrap();
+    let logged = logs
+        .of_bot("b1")
+        .iter()
+        .filter(|l| l.contains("parked") && l.contains("Invalid Form Body") && l.contains("50035"))
+        .count();
+    let row = format!(
+        "| Discord answers | notifications | delivered | parked in the outbox | requests refused | reason logged |\n|---|---|---|---|---|---|\n| 400 Invalid Form Body, once | 2 | {delivered} | {parked} | {rejected} | {} |\n",
+        if logged == 1 { "yes" } else { "no" }
+    );
+    assert_eq!(
+        (delivered, parked, rejected, logged),
+        (1, 1, 1, 1),
+        "{to_ops:?}\n{row}"
+    );
+    h.fake.assert_no_violations();
+    assert_documented(&row);
 }

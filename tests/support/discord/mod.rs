@@ -116,6 +116,9 @@ pub enum Failure {
     /// Close the connection without answering (the client sees a connection error); the request
     /// is recorded with status 0.
     DropConnection,
+    /// Process the request (a message is created or edited), then close the connection
+    /// instead of answering: the client cannot know whether it took effect.
+    ResetAfterProcessing,
 }
 
 /// The fake Discord server. Stops when dropped.

@@ -97,6 +97,12 @@ async fn handle(
     match failure {
         None => {}
         Some(Failure::Delay(delay)) => tokio::time::sleep(delay).await,
+        Some(Failure::ResetAfterProcessing) => {
+            let reply = routes::answer(&shared, &method, &path, query.as_deref(), &body, not_json);
+            shared.set_status(index, reply.status);
+            conn.killed.store(true, Ordering::SeqCst);
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
         Some(Failure::DropConnection) => {
             conn.killed.store(true, Ordering::SeqCst);
             // Nothing reaches the client: the connection fails on the next read or write.
@@ -136,7 +142,7 @@ fn authorization(headers: &HeaderMap) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The answer to an injected failure; `Delay` and `DropConnection` never get here.
+/// The answer to an injected failure; `Delay` and the dropped connections never get here.
 fn failure_reply(failure: &Failure) -> Reply {
     match failure {
         Failure::RateLimited {
@@ -150,7 +156,9 @@ fn failure_reply(failure: &Failure) -> Reply {
             json!({"message": format!("{status}: Server Error (injected by the fake)"), "code": 0}),
         ),
         Failure::Status(status, body) => Reply::json(*status, body.clone()),
-        Failure::Delay(_) | Failure::DropConnection => Reply::json(500, Value::Null),
+        Failure::Delay(_) | Failure::DropConnection | Failure::ResetAfterProcessing => {
+            Reply::json(500, Value::Null)
+        }
     }
 }
 
