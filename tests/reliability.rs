@@ -45,7 +45,10 @@ fn matrix() -> Vec<(&'static str, Failure)> {
         ("500", Failure::ServerError(500)),
         ("502", Failure::ServerError(502)),
         ("503", Failure::ServerError(503)),
-        ("connection dropped before Discord processed it", Failure::DropConnection),
+        (
+            "connection dropped before Discord processed it",
+            Failure::DropConnection,
+        ),
         (
             "slow answer (within the timeout)",
             Failure::Delay(Duration::from_millis(200)),

@@ -91,10 +91,37 @@ pub const SECRETS: [(&str, &str); 3] = [
 /// Writes `dir/botwatch.yaml`: bot b1 polled every second at `analytics`, the shipped rules,
 /// state in `dir/state/`, alerts to channel 111 of the Discord at `discord`, plus `extra` YAML.
 pub fn write_config(dir: &Path, analytics: &str, discord: &str, extra: &str) {
+    write_config_with_bots(dir, analytics, discord, &[], extra);
+}
+
+/// [`write_config`] with more bots after b1, each with the simulator's credentials for its id.
+pub fn write_config_with_bots(
+    dir: &Path,
+    analytics: &str,
+    discord: &str,
+    more_bots: &[String],
+    extra: &str,
+) {
     let rules = super::project_root().join("rules.yaml");
+    let more: String = more_bots
+        .iter()
+        .map(|id| format!("  - {{id: {id}, token: {id}-token, secret: {id}-secret}}\n"))
+        .collect();
     let config = format!(
-        "analytics:\n  base_url: {analytics}\n  poll_interval: 1s\nbots:\n  - id: b1\n    name: Support\n    token: ${{BW_TOKEN}}\n    secret: ${{BW_SECRET}}\nrules: {}\nstate: state/botwatch.db\ndiscord:\n  token: ${{BW_DISCORD}}\n  api_base_url: {discord}\n  destinations: {{ops: {{channel: \"111\"}}}}\n  route: {{default: ops}}\n{extra}",
+        "analytics:\n  base_url: {analytics}\n  poll_interval: 1s\nbots:\n  - id: b1\n    name: Support\n    token: ${{BW_TOKEN}}\n    secret: ${{BW_SECRET}}\n{more}rules: {}\nstate: state/botwatch.db\ndiscord:\n  token: ${{BW_DISCORD}}\n  api_base_url: {discord}\n  destinations: {{ops: {{channel: \"111\"}}}}\n  route: {{default: ops}}\n{extra}",
         rules.display()
     );
     std::fs::write(dir.join("botwatch.yaml"), config).expect("write the config");
+}
+
+/// Checks `done` every 50 ms until it holds or `within` has passed; whether it held.
+pub async fn wait_until(within: Duration, done: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    while !done() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    true
 }
