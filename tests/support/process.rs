@@ -19,6 +19,8 @@ pub struct Ended {
     pub code: Option<i32>,
     /// Everything it wrote to standard error.
     pub stderr: String,
+    /// What it wrote to standard output that [`Running::lines_until`] did not take.
+    pub stdout: String,
 }
 
 impl Running {
@@ -74,9 +76,12 @@ impl Running {
     /// Waits for the exit.
     pub fn wait(self) -> Ended {
         let out = self.child.wait_with_output().expect("wait for botwatch");
+        // The reader thread ends with the process's stdout, so the channel is complete now.
+        let stdout: Vec<String> = self.lines.iter().collect();
         Ended {
             code: out.status.code(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            stdout: stdout.join("\n"),
         }
     }
 }
