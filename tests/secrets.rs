@@ -124,15 +124,13 @@ discord:
 #[test]
 fn debug_output_of_the_loaded_configuration_shows_no_secret() {
     // What a panic message or a `{:?}` in a log line would print.
-    let text = format!(
-        r#"analytics: {{base_url: "http://127.0.0.1:9/"}}
-bots: [{{id: b1, token: "${{T}}", secret: "${{S}}"}}]
+    let text = r#"analytics: {base_url: "http://127.0.0.1:9/"}
+bots: [{id: b1, token: "${T}", secret: "${S}"}]
 discord:
-  token: ${{D}}
-  destinations: {{hook: {{webhook: "http://127.0.0.1:9/api/webhooks/1/${{W}}"}}}}
-  route: {{default: hook}}
-"#
-    );
+  token: ${D}
+  destinations: {hook: {webhook: "http://127.0.0.1:9/api/webhooks/1/${W}"}}
+  route: {default: hook}
+"#;
     let env = |name: &str| match name {
         "T" => Some(API_TOKEN.to_owned()),
         "S" => Some(API_SECRET.to_owned()),
@@ -141,7 +139,7 @@ discord:
         _ => None,
     };
     let config =
-        botwatch::config::Config::parse("c.yaml", &text, std::path::Path::new("."), &env).unwrap();
+        botwatch::config::Config::parse("c.yaml", text, std::path::Path::new("."), &env).unwrap();
     let discord = config.discord.as_ref().unwrap();
     let botwatch::discord::destination::Destination::Webhook(hook) = &discord.destinations["hook"]
     else {
