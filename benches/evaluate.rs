@@ -1,5 +1,6 @@
 //! How many rule-instance evaluations one core does per second, variables bound once per poll
-//! as in the service. Run with `cargo bench --bench evaluate`; prints the median of 7 runs.
+//! as in the service, and how long the costliest rule a rules file may hold takes to evaluate.
+//! Run with `cargo bench --bench evaluate`; prints the median of 7 runs.
 //!
 //! The target (DESIGN.md) is 1,000,000 rule-instance evaluations per second per core.
 
@@ -28,6 +29,43 @@ fn rules() -> RuleSet {
     RuleSet::parse("bench.yaml", &yaml).expect("bench rules")
 }
 
+/// The costliest condition `check` accepts, as far as we know: the longest plan name the
+/// client accepts, concatenated with itself as many times as 2 KiB of expression allows.
+/// (Comprehensions, which multiply work, are refused; see `src/rules/cost.rs`.)
+fn costliest_rule() -> (RuleSet, usize) {
+    fn tree(copies: usize) -> String {
+        match copies {
+            1 => "lineProgram".into(),
+            n => format!("({}+{})", tree(n / 2), tree(n - n / 2)),
+        }
+    }
+    let copies = (1..)
+        .take_while(|n| tree(*n).len() + "size() > 0".len() <= 2048)
+        .last()
+        .unwrap_or(1);
+    let yaml = format!(
+        "rules:\n  - name: costly\n    when: 'size({}) > 0'\n",
+        tree(copies)
+    );
+    let rules = RuleSet::parse("costly.yaml", &yaml).expect("the costliest rule is accepted");
+    (rules, copies)
+}
+
+/// The median of 7 runs of `f`, in seconds per call.
+fn median_seconds(calls: usize, f: impl Fn()) -> f64 {
+    let mut runs: Vec<f64> = (0..7)
+        .map(|_| {
+            let started = Instant::now();
+            for _ in 0..calls {
+                f();
+            }
+            started.elapsed().as_secs_f64() / calls as f64
+        })
+        .collect();
+    runs.sort_by(f64::total_cmp);
+    runs[3]
+}
+
 fn main() {
     let rules = rules();
     let snapshot: Snapshot = serde_json::from_str(
@@ -42,21 +80,29 @@ fn main() {
         bot_name: "B",
         api: &api,
     };
-    let polls = 20_000;
-    let mut rates = Vec::new();
-    for _ in 0..7 {
-        let started = Instant::now();
-        let mut instances = 0usize;
-        for _ in 0..polls {
-            instances += std::hint::black_box(evaluate(&rules, &input)).len();
-        }
-        rates.push(instances as f64 / started.elapsed().as_secs_f64());
-    }
-    rates.sort_by(f64::total_cmp);
     let per_poll = evaluate(&rules, &input).len();
+    let seconds = median_seconds(20_000, || {
+        std::hint::black_box(evaluate(&rules, &input));
+    });
     println!(
         "rule-instance evaluations per second (median of 7, {} rules = {per_poll} instances per poll, bindings included): {:.0}",
         rules.rules.len(),
-        rates[3]
+        per_poll as f64 / seconds
+    );
+    let (costly, copies) = costliest_rule();
+    let long_plan = Snapshot {
+        line_program: Some("x".repeat(botwatch::analytics::MAX_PLAN_NAME_BYTES)),
+        ..snapshot.clone()
+    };
+    let input = EvalInput {
+        snapshot: Some(&long_plan),
+        ..input
+    };
+    let seconds = median_seconds(20, || {
+        std::hint::black_box(evaluate(&costly, &input));
+    });
+    println!(
+        "the costliest accepted rule (a 16 KiB plan name concatenated {copies} times), one evaluation (median of 7): {:.2} ms",
+        seconds * 1000.0
     );
 }

@@ -15,6 +15,11 @@ use super::{Bot, PollError, Snapshot};
 /// How many bytes of an error body go into a [`PollError::Status`].
 const EXCERPT_CHARS: usize = 200;
 
+/// The longest `lineProgram` accepted. It is a plan name, and rules may copy it into text:
+/// an expression can repeat a variable at most about a thousand times (it is at most 2 KiB),
+/// so this bounds any value a rule builds at a few MiB.
+pub const MAX_PLAN_NAME_BYTES: usize = 16 * 1024;
+
 /// Settings of the analytics client.
 #[derive(Debug, Clone)]
 pub struct ClientSettings {
@@ -138,6 +143,19 @@ pub fn decode(body: &[u8]) -> Result<Snapshot, PollError> {
         return Err(PollError::Rejected(message));
     }
     let snapshot: Snapshot = decode_at_path(body)?;
+    if let Some(plan) = snapshot
+        .line_program
+        .as_ref()
+        .filter(|p| p.len() > MAX_PLAN_NAME_BYTES)
+    {
+        return Err(PollError::Decode {
+            path: "lineProgram".into(),
+            message: format!(
+                "a plan name of {} bytes; at most {MAX_PLAN_NAME_BYTES} are accepted",
+                plan.len()
+            ),
+        });
+    }
     if snapshot == Snapshot::default() {
         return Err(PollError::Empty {
             excerpt: excerpt(body),
@@ -228,6 +246,17 @@ mod tests {
         assert!(
             decode(br#"{"fbIsIntegration":false}"#).is_ok(),
             "one figure is data"
+        );
+    }
+
+    #[test]
+    fn a_plan_name_longer_than_the_cap_is_a_decode_error() {
+        let plan = |n: usize| format!(r#"{{"lineProgram": "{}"}}"#, "x".repeat(n));
+        assert!(decode(plan(MAX_PLAN_NAME_BYTES).as_bytes()).is_ok());
+        let err = decode(plan(MAX_PLAN_NAME_BYTES + 1).as_bytes()).unwrap_err();
+        assert!(
+            matches!(err, PollError::Decode { ref path, .. } if path == "lineProgram"),
+            "{err}"
         );
     }
 

@@ -12,7 +12,7 @@ pub mod simulator;
 mod snapshot;
 
 pub use bot::Bot;
-pub use client::{decode, AnalyticsClient, ClientSettings};
+pub use client::{decode, AnalyticsClient, ClientSettings, MAX_PLAN_NAME_BYTES};
 pub use error::PollError;
 pub use platform::Platform;
 pub use snapshot::{PlatformView, Snapshot};

@@ -15,6 +15,9 @@ use super::source::{position_of, RawFile};
 /// Largest rules file accepted.
 pub const MAX_RULES_FILE_BYTES: usize = 1024 * 1024;
 
+/// The stack rules are compiled on (reserved, not committed: only what is used is touched).
+const COMPILE_STACK_BYTES: usize = 64 * 1024 * 1024;
+
 /// Settings a `defaults:` block gives every rule that does not set them itself.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Defaults {
@@ -70,7 +73,29 @@ impl RuleSet {
     }
 
     /// Compiles rules from `text`; `file` names it in diagnostics.
+    ///
+    /// The work runs on a thread of its own with a large stack, whatever thread calls: cel's
+    /// generated parser recurses about sixteen calls per level of brackets, with frames so
+    /// large in a debug build that 14 levels overflow a tokio worker's 2 MiB and abort the
+    /// process, while 24 levels are accepted.
     pub fn parse(file: &str, text: &str) -> Result<RuleSet, Diagnostics> {
+        let compile = || RuleSet::parse_here(file, text);
+        let spawned = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("rules-compiler".into())
+                .stack_size(COMPILE_STACK_BYTES)
+                .spawn_scoped(scope, compile)
+                .map(|thread| thread.join())
+        });
+        match spawned {
+            Ok(Ok(result)) => result,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            // No thread to spare: compile here, as before there was a choice.
+            Err(_) => compile(),
+        }
+    }
+
+    fn parse_here(file: &str, text: &str) -> Result<RuleSet, Diagnostics> {
         let mut report = Report::new(file);
         if text.len() > MAX_RULES_FILE_BYTES {
             report.error(
@@ -158,18 +183,35 @@ fn structure_hint(error: &serde_saphyr::Error) -> String {
 }
 
 fn not_utf8(file: &str, bytes: &[u8], error: std::str::Utf8Error) -> Diagnostics {
-    let valid = &bytes[..error.valid_up_to()];
-    let text = String::from_utf8_lossy(valid);
-    let line = text.matches('\n').count() as u32 + 1;
-    let column = text.rsplit('\n').next().unwrap_or("").chars().count() as u32 + 1;
     let mut report = Report::new(file);
     report.error(
-        Position::new(line, column),
+        Position::of_invalid_utf8(bytes, error),
         "the file is not valid UTF-8",
         Some("save the file as UTF-8".into()),
     );
     match report.finish(()) {
         Err(diagnostics) => diagnostics,
         Ok(()) => Diagnostics(vec![]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deepest_brackets_accepted_compile_from_a_small_stack() {
+        // A debug build, from a thread with a tokio worker's stack: this aborted the process
+        // before rules were compiled on a thread of their own.
+        let depth = 24;
+        let when = format!("{}lineQuota{} > 0", "(".repeat(depth), ")".repeat(depth));
+        let text = format!("rules:\n  - name: deep\n    when: '{when}'\n");
+        let compiled = std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(move || RuleSet::parse("deep.yaml", &text).map(|r| r.rules.len()))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(compiled, Ok(1));
     }
 }
