@@ -131,6 +131,9 @@ async fn a_sigkill_during_an_alert_storm_loses_nothing_and_doubles_nothing() {
     assert_eq!(titles.len(), expected, "no card twice: {titles:#?}");
     assert_eq!(distinct.len(), expected, "one card per alert: {titles:#?}");
     fake.assert_no_violations();
+    support::assert_documented(&format!(
+        "{expected} of {expected} cards delivered, 0 lost, 0 duplicated"
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,7 @@ use serde_json::json;
 use support::discord::Failure;
 use support::harness::DiscordHarness;
 use support::logs::CapturedLogs;
-use support::{drain, snapshot};
+use support::{assert_documented, drain, snapshot};
 
 const RULES: &str = "rules:\n  - {name: quota, when: 'lineQuotaConsumption > 800'}\n";
 
@@ -114,22 +114,7 @@ async fn every_discord_failure_loses_nothing_and_duplicates_nothing() {
     ));
     assert_eq!(totals.1, totals.0, "lost notifications:\n{table}");
     assert_eq!(totals.2, 0, "duplicated notifications:\n{table}");
-    let document =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/RELIABILITY.md")).unwrap();
-    assert!(
-        document.contains(&table),
-        "RELIABILITY.md must show this table:\n{table}"
-    );
-}
-
-/// The table RELIABILITY.md must contain, verbatim.
-fn assert_documented(table: &str) {
-    let document =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/RELIABILITY.md")).unwrap();
-    assert!(
-        document.contains(table),
-        "RELIABILITY.md must show this table:\n{table}"
-    );
+    assert_documented(&table);
 }
 
 #[tokio::test]

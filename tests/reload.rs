@@ -10,6 +10,7 @@ use botwatch::analytics::simulator::Step;
 use botwatch::reload::RulesWatcher;
 use botwatch::store::{SqliteStore, Store};
 use serde_json::json;
+use support::hostile::BROKEN_RULES;
 use support::{bot, config, drain, fake_analytics, snapshot, start_pipeline, Recorder};
 
 const QUOTA: &str = "  - {name: quota, when: 'lineQuotaConsumption > 800'}\n";
@@ -84,4 +85,63 @@ async fn a_valid_reload_keeps_alert_state_and_a_broken_one_keeps_the_old_rules()
         ["Fired quota", "Fired plan"],
         "quota is not announced again after a reload, and ends quietly once removed"
     );
+}
+
+#[tokio::test]
+async fn every_hostile_rules_file_is_refused_on_reload_and_the_rules_in_force_stay() {
+    let sim = fake_analytics(vec![(
+        "b1",
+        vec![Step::respond(snapshot(
+            json!({"lineQuota": 1000, "lineQuotaConsumption": 900}),
+        ))],
+    )])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let rules_path = dir.path().join("rules.yaml");
+    let config = config(&sim, vec![bot("b1")], &dir.path().join("s.db"));
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&config.state, Duration::from_secs(3600)).unwrap());
+    let recorder = Arc::new(Recorder::default());
+    let (pipeline, mut bot_loop) = start_pipeline(
+        &config,
+        &format!("rules:\n{QUOTA}"),
+        store,
+        recorder.clone(),
+    )
+    .await;
+    let mut watcher = RulesWatcher::new(rules_path.clone(), pipeline.clone());
+    let label = format!("{}:", rules_path.display());
+    let mut files: Vec<(&str, Vec<u8>, String)> = BROKEN_RULES
+        .iter()
+        .map(|(case, text, expected)| {
+            (
+                *case,
+                text.as_bytes().to_vec(),
+                expected.replacen("rules.yaml:", &label, 1),
+            )
+        })
+        .collect();
+    files.push((
+        "not UTF-8",
+        b"rules:\n  - name: caf\xe9\n".to_vec(),
+        format!("{label}2:14:"),
+    ));
+    let huge = format!("rules:\n{}", "# padding\n".repeat(120_000)).into_bytes();
+    files.push((
+        "over 1 MB",
+        huge,
+        format!("{label}1:1: the file is 1200007 bytes"),
+    ));
+    for (case, bytes, expected) in &files {
+        std::fs::write(&rules_path, bytes).unwrap();
+        let error = watcher.reload().await.unwrap_err().to_string();
+        assert!(error.starts_with(expected.as_str()), "{case}: {error}");
+        let rules = pipeline.rules();
+        let names: Vec<&str> = rules.rules.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["quota"], "{case}: the rules in force stay");
+    }
+    bot_loop.poll_once().await.unwrap();
+    drain(&pipeline).await;
+    assert_eq!(recorder.lines(), ["Fired quota"], "and keep working");
+    support::assert_documented(&format!("each of the {} hostile rules files", files.len()));
 }

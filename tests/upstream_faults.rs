@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +14,9 @@ use botwatch::store::{SqliteStore, Store};
 use botwatch::time::Timestamp;
 use serde_json::json;
 use support::logs::CapturedLogs;
-use support::{bot, config, drain, fake_analytics, snapshot, start_pipeline, Recorder};
+use support::{
+    assert_documented, bot, config, drain, fake_analytics, snapshot, start_pipeline, Recorder,
+};
 
 const RULES: &str = r#"
 rules:
@@ -287,13 +288,7 @@ async fn every_upstream_failure_is_classified_and_fires_the_api_rule_without_tou
         "| **all {total} cases** | **{passed} of {total} as expected** | | | | |\n"
     ));
     assert_eq!(passed, total, "cases not as expected:\n{table}");
-    let document =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("RELIABILITY.md"))
-            .unwrap();
-    assert!(
-        document.contains(&table),
-        "RELIABILITY.md must show this table:\n{table}"
-    );
+    assert_documented(&table);
 }
 
 #[tokio::test]

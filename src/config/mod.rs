@@ -5,18 +5,19 @@
 //! held in [`secrecy::SecretString`] and never printed. Relative paths are relative to the
 //! configuration file, so a config works from any working directory.
 
-use std::num::NonZeroU32;
+mod analytics;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-use secrecy::SecretString;
-use serde::Deserialize;
-use serde_saphyr::Spanned;
-use url::Url;
 
 use crate::analytics::Bot;
 use crate::discord::config::{DiscordConfig, RawDiscord};
 use crate::rules::{Diagnostic, Position};
+pub use analytics::AnalyticsConfig;
+use analytics::RawAnalytics;
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
 
 /// The loaded configuration.
 #[derive(Debug, Clone)]
@@ -37,38 +38,6 @@ pub struct Config {
     pub listen: Option<std::net::SocketAddr>,
 }
 
-/// The `analytics:` section.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AnalyticsConfig {
-    /// Base URL of the platform API.
-    pub base_url: Url,
-    /// Time allowed for one request.
-    #[serde(default = "default_timeout", with = "humantime_serde")]
-    pub timeout: Duration,
-    /// Time between two polls of one bot.
-    #[serde(default = "default_interval", with = "humantime_serde")]
-    pub poll_interval: Duration,
-    /// Upstream request budget, shared by all bots.
-    #[serde(default = "default_rate")]
-    pub requests_per_second: NonZeroU32,
-    /// Largest response accepted.
-    #[serde(default = "default_max_body")]
-    pub max_body_bytes: usize,
-}
-
-fn default_timeout() -> Duration {
-    Duration::from_secs(10)
-}
-fn default_interval() -> Duration {
-    Duration::from_secs(60)
-}
-fn default_rate() -> NonZeroU32 {
-    NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN)
-}
-fn default_max_body() -> usize {
-    1024 * 1024
-}
 fn default_history() -> Duration {
     Duration::from_secs(30 * 24 * 3600)
 }
@@ -76,8 +45,8 @@ fn default_history() -> Duration {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
-    analytics: AnalyticsConfig,
-    bots: Vec<RawBot>,
+    analytics: RawAnalytics,
+    bots: Spanned<Vec<RawBot>>,
     #[serde(default = "default_rules")]
     rules: PathBuf,
     #[serde(default = "default_state")]
@@ -130,14 +99,22 @@ pub enum ConfigError {
 impl Config {
     /// Reads the configuration at `path`, expanding `${ENV}` references from the environment.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-            path: path.display().to_string(),
+        let file = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| ConfigError::Io {
+            path: file.clone(),
             source,
         })?;
+        let text = std::str::from_utf8(&bytes).map_err(|e| {
+            ConfigError::Invalid(Box::new(Diagnostic {
+                file: file.clone(),
+                position: Position::of_invalid_utf8(&bytes, e),
+                rule: None,
+                message: "the file is not valid UTF-8".into(),
+                hint: Some("save the file as UTF-8".into()),
+            }))
+        })?;
         let base = path.parent().unwrap_or(Path::new("."));
-        Config::parse(&path.display().to_string(), &text, base, &|name| {
-            std::env::var(name).ok()
-        })
+        Config::parse(&file, text, base, &|name| std::env::var(name).ok())
     }
 
     /// Parses configuration text; `env` resolves `${NAME}`; relative paths are joined to `base`.
@@ -172,13 +149,16 @@ impl Config {
             invalid(
                 position,
                 format!("invalid config: {message}"),
-                "see README.md, \"Configuration\"",
+                yaml_hint(message, text, position),
             )
         })?;
-        check_analytics(&raw.analytics)
-            .map_err(|m| invalid(Position::new(1, 1), m, "see README.md, \"Configuration\""))?;
+        let analytics = raw
+            .analytics
+            .check()
+            .map_err(|(at, m)| invalid(at, m, "see README.md, \"Configuration\""))?;
+        let bots_at = crate::rules::position_of(&raw.bots.referenced);
         let mut bots: Vec<Bot> = Vec::new();
-        for raw_bot in raw.bots {
+        for raw_bot in raw.bots.value {
             let at = crate::rules::position_of(&raw_bot.id.referenced);
             if bots.iter().any(|b| b.id == raw_bot.id.value) {
                 return Err(invalid(
@@ -207,7 +187,7 @@ impl Config {
         }
         if bots.is_empty() {
             return Err(invalid(
-                Position::new(1, 1),
+                bots_at,
                 "no bots configured".into(),
                 "add at least one entry under `bots:`",
             ));
@@ -229,7 +209,7 @@ impl Config {
             None => None,
         };
         Ok(Config {
-            analytics: raw.analytics,
+            analytics,
             bots,
             rules: base.join(raw.rules),
             state: base.join(raw.state),
@@ -240,22 +220,16 @@ impl Config {
     }
 }
 
-fn check_analytics(analytics: &AnalyticsConfig) -> Result<(), String> {
-    if !matches!(analytics.base_url.scheme(), "http" | "https") {
-        return Err(format!(
-            "analytics.base_url must be http or https, not `{}`",
-            analytics.base_url.scheme()
-        ));
+/// What to do about a YAML error at `position` of `text`.
+fn yaml_hint(message: &str, text: &str, position: Position) -> &'static str {
+    let line = text.lines().nth(position.line.saturating_sub(1) as usize);
+    if message.contains("flow mapping") && line.is_some_and(|l| l.contains("${")) {
+        return "inside `{ … }`, quote a `${NAME}` reference: token: \"${NAME}\"";
     }
-    if analytics.poll_interval < Duration::from_secs(1)
-        || analytics.poll_interval > Duration::from_secs(86_400)
-    {
-        return Err("analytics.poll_interval must be between 1s and 1d".into());
+    if message.contains("tab") {
+        return "YAML indents with spaces, never tabs";
     }
-    if analytics.timeout.is_zero() {
-        return Err("analytics.timeout must be more than 0s".into());
-    }
-    Ok(())
+    "see README.md, \"Configuration\""
 }
 
 /// Replaces every `${NAME}` with the variable's value; `Err(NAME)` for an unset one.

@@ -17,6 +17,14 @@ impl Position {
     pub fn new(line: u32, column: u32) -> Self {
         Position { line, column }
     }
+
+    /// Where the first byte that is not UTF-8 stands in `bytes`.
+    pub fn of_invalid_utf8(bytes: &[u8], error: std::str::Utf8Error) -> Self {
+        let valid = String::from_utf8_lossy(&bytes[..error.valid_up_to()]);
+        let line = valid.matches('\n').count() as u32 + 1;
+        let column = valid.rsplit('\n').next().unwrap_or("").chars().count() as u32 + 1;
+        Position { line, column }
+    }
 }
 
 /// One problem in a rules or config file.

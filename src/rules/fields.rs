@@ -35,7 +35,9 @@ pub(crate) fn text(node: &Node, key: &str) -> Result<String, FieldError> {
         Json::Number(n) => Ok(n.to_string()),
         other => Err((
             format!("`{key}` must be a string, not {}", kind(other)),
-            None,
+            Some(format!(
+                "quote it, or write a longer text as a block: `{key}: >-` and the text indented below"
+            )),
         )),
     }
 }
@@ -56,7 +58,10 @@ pub(crate) fn duration(node: &Node, key: &str) -> Result<Duration, FieldError> {
         )
     })?;
     if parsed > MAX_DURATION {
-        return Err((format!("`{key}`: `{written}` is longer than a year"), None));
+        return Err((
+            format!("`{key}`: `{written}` is longer than a year"),
+            Some("at most `366d`".into()),
+        ));
     }
     Ok(parsed)
 }
@@ -88,12 +93,15 @@ pub(crate) fn labels(node: &Node) -> Result<BTreeMap<String, String>, FieldError
             other => {
                 return Err((
                     format!("label `{name}` must be a string, not {}", kind(other)),
-                    None,
+                    Some("a label's value is one piece of text; quote it".into()),
                 ))
             }
         };
         if !is_identifier(name) {
-            return Err((format!("label name `{name}` has characters other than letters, digits, `_`, `-` and `.`"), None));
+            return Err((
+                format!("label name `{name}` has characters other than letters, digits, `_`, `-` and `.`"),
+                Some("rename it, e.g. `team` or `app.tier`".into()),
+            ));
         }
         labels.insert(name.clone(), value);
     }

@@ -6,6 +6,7 @@
 
 pub mod discord;
 pub mod harness;
+pub mod hostile;
 pub mod interactions;
 pub mod logs;
 pub mod process;
@@ -191,6 +192,17 @@ pub fn run_botwatch(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome 
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Panics unless RELIABILITY.md contains `text` verbatim: the figures a test measured are
+/// the figures the document shows.
+pub fn assert_documented(text: &str) {
+    let document = std::fs::read_to_string(project_root().join("RELIABILITY.md"))
+        .expect("read RELIABILITY.md");
+    assert!(
+        document.contains(text),
+        "RELIABILITY.md must show this, as measured:\n{text}"
+    );
 }
 
 /// The project's root folder (where the shipped rules.yaml is).
