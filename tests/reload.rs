@@ -6,8 +6,9 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use botwatch::analytics::simulator::Step;
+use botwatch::analytics::simulator::{Simulator, Step};
 use botwatch::reload::RulesWatcher;
+use botwatch::scheduler::{BotLoop, Pipeline};
 use botwatch::store::{SqliteStore, Store};
 use serde_json::json;
 use support::hostile::BROKEN_RULES;
@@ -16,26 +17,41 @@ use support::{bot, config, drain, fake_analytics, snapshot, start_pipeline, Reco
 const QUOTA: &str = "  - {name: quota, when: 'lineQuotaConsumption > 800'}\n";
 const PLAN: &str = "  - {name: plan, when: 'lineProgram == \"輕用量\"', severity: info}\n";
 
-#[tokio::test]
-async fn a_valid_reload_keeps_alert_state_and_a_broken_one_keeps_the_old_rules() {
-    let high = Step::respond(snapshot(
-        json!({"lineQuota": 1000, "lineQuotaConsumption": 900, "lineProgram": "輕用量"}),
-    ));
-    let sim = fake_analytics(vec![("b1", vec![high])]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let rules_path = dir.path().join("rules.yaml");
+/// A pipeline with the quota rule in force for bot b1 whose API always answers `figures`, its
+/// rules file in `dir`, and what it delivers.
+async fn quota_pipeline(
+    dir: &std::path::Path,
+    figures: serde_json::Value,
+) -> (
+    Simulator,
+    std::path::PathBuf,
+    Arc<Pipeline>,
+    BotLoop,
+    Arc<Recorder>,
+) {
+    let sim = fake_analytics(vec![("b1", vec![Step::respond(snapshot(figures))])]).await;
+    let rules_path = dir.join("rules.yaml");
     std::fs::write(&rules_path, format!("rules:\n{QUOTA}")).unwrap();
-    let config = config(&sim, vec![bot("b1")], &dir.path().join("s.db"));
+    let config = config(&sim, vec![bot("b1")], &dir.join("s.db"));
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(&config.state, Duration::from_secs(3600)).unwrap());
     let recorder = Arc::new(Recorder::default());
-    let (pipeline, mut bot_loop) = start_pipeline(
+    let (pipeline, bot_loop) = start_pipeline(
         &config,
         &format!("rules:\n{QUOTA}"),
         store,
         recorder.clone(),
     )
     .await;
+    (sim, rules_path, pipeline, bot_loop, recorder)
+}
+
+#[tokio::test]
+async fn a_valid_reload_keeps_alert_state_and_a_broken_one_keeps_the_old_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let figures = json!({"lineQuota": 1000, "lineQuotaConsumption": 900, "lineProgram": "輕用量"});
+    let (_sim, rules_path, pipeline, mut bot_loop, recorder) =
+        quota_pipeline(dir.path(), figures).await;
     let fake = support::discord::FakeDiscord::start().await;
     let rest = botwatch::discord::rest::DiscordRest::new(
         None,
@@ -89,26 +105,10 @@ async fn a_valid_reload_keeps_alert_state_and_a_broken_one_keeps_the_old_rules()
 
 #[tokio::test]
 async fn every_hostile_rules_file_is_refused_on_reload_and_the_rules_in_force_stay() {
-    let sim = fake_analytics(vec![(
-        "b1",
-        vec![Step::respond(snapshot(
-            json!({"lineQuota": 1000, "lineQuotaConsumption": 900}),
-        ))],
-    )])
-    .await;
     let dir = tempfile::tempdir().unwrap();
-    let rules_path = dir.path().join("rules.yaml");
-    let config = config(&sim, vec![bot("b1")], &dir.path().join("s.db"));
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&config.state, Duration::from_secs(3600)).unwrap());
-    let recorder = Arc::new(Recorder::default());
-    let (pipeline, mut bot_loop) = start_pipeline(
-        &config,
-        &format!("rules:\n{QUOTA}"),
-        store,
-        recorder.clone(),
-    )
-    .await;
+    let figures = json!({"lineQuota": 1000, "lineQuotaConsumption": 900});
+    let (_sim, rules_path, pipeline, mut bot_loop, recorder) =
+        quota_pipeline(dir.path(), figures).await;
     let mut watcher = RulesWatcher::new(rules_path.clone(), pipeline.clone());
     let label = format!("{}:", rules_path.display());
     let mut files: Vec<(&str, Vec<u8>, String)> = BROKEN_RULES
