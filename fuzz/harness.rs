@@ -1,51 +1,83 @@
 //! What each fuzz target does with one input, shared by the fuzz targets (`fuzz_targets/`) and
-//! by `tests/fuzz_regressions.rs`, which replays the seeds and every input ever found to fail
-//! on the stable toolchain. Each function must return, without a panic, for any input.
+//! by `tests/fuzz_regressions.rs`, which replays the seeds, the test suite's hostile files and
+//! every input ever found to fail, on the stable toolchain. Each function must return, without
+//! a panic, for any input; the assertions are what must hold of what it returns.
 
 use std::path::Path;
 
-use botwatch::analytics::decode;
+use botwatch::analytics::{decode, Snapshot, MAX_PLAN_NAME_BYTES};
 use botwatch::config::Config;
 use botwatch::rules::{evaluate, ApiStatus, EvalInput, RuleSet};
 
 /// Any bytes as a rules file: compiled or refused with diagnostics; a rule set that compiles
-/// evaluates, and renders its templates, on a poll where nothing is known.
+/// evaluates, and renders its templates, on a poll where nothing is known and on one where
+/// everything is, with the longest plan name the client accepts.
 pub fn rules_file(bytes: &[u8]) {
     let Ok(rules) = RuleSet::from_bytes("fuzz.yaml", bytes) else {
         return;
     };
-    let empty = botwatch::analytics::Snapshot::default();
     let api = ApiStatus::up();
-    let input = EvalInput {
-        snapshot: Some(&empty),
-        previous: None,
-        bot_id: "b1",
-        bot_name: "Bot",
-        api: &api,
-    };
-    for evaluation in evaluate(&rules, &input) {
-        let rule = evaluation.rule;
-        let _ = rule.summary.render(&input, evaluation.platform);
-        for template in [&rule.description, &rule.value].into_iter().flatten() {
-            let _ = template.render(&input, evaluation.platform);
+    for snapshot in [Snapshot::default(), everything_known()] {
+        let input = EvalInput {
+            snapshot: Some(&snapshot),
+            previous: Some(&snapshot),
+            bot_id: "b1",
+            bot_name: "Bot",
+            api: &api,
+        };
+        for evaluation in evaluate(&rules, &input) {
+            let rule = evaluation.rule;
+            let _ = rule.summary.render(&input, evaluation.platform);
+            for template in [&rule.description, &rule.value].into_iter().flatten() {
+                let _ = template.render(&input, evaluation.platform);
+            }
         }
     }
 }
 
-/// Any bytes as a config file (as text when they are UTF-8): loaded or refused with a
-/// positioned error.
+/// Any bytes as a config file: loaded or refused with a positioned error.
 pub fn config_file(bytes: &[u8]) {
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return;
-    };
-    let _ = Config::parse("fuzz.yaml", text, Path::new("."), &|_| Some("x".into()));
+    let env = |_: &str| Some("x".to_owned());
+    let _ = Config::from_bytes("fuzz.yaml", bytes, Path::new("."), &env);
 }
 
-/// Any bytes as a 2xx body of the analytics API: a snapshot or a classified error; a
-/// snapshot's derived figures never panic either.
+/// Any bytes as a 2xx body of the analytics API: a snapshot or a classified error. A snapshot
+/// never comes from `success: false`, never carries a plan name over the cap, and is empty
+/// only when the answer said `success: true`.
 pub fn api_response(bytes: &[u8]) {
-    if let Ok(snapshot) = decode(bytes) {
-        let _ = snapshot.line_quota_ratio();
-        let _ = snapshot.line_quota_remaining();
+    let Ok(snapshot) = decode(bytes) else {
+        return;
+    };
+    let success = serde_json::from_slice::<serde_json::Value>(bytes)
+        .ok()
+        .and_then(|v| v.get("success").and_then(serde_json::Value::as_bool));
+    assert_ne!(success, Some(false), "success: false became a snapshot");
+    let plan = snapshot.line_program.as_ref().map_or(0, String::len);
+    assert!(plan <= MAX_PLAN_NAME_BYTES, "a plan name of {plan} bytes");
+    if snapshot == Snapshot::default() {
+        assert_eq!(
+            success,
+            Some(true),
+            "an answer without figures became a snapshot"
+        );
     }
+    let _ = snapshot.line_quota_ratio();
+    let _ = snapshot.line_quota_remaining();
+}
+
+/// A snapshot with every field, and the longest plan name the client accepts.
+fn everything_known() -> Snapshot {
+    let mut fields = serde_json::json!({
+        "lineQuota": 1000, "lineQuotaConsumption": 990, "lineReplyAmounts": 1,
+        "linePushAmounts": 2, "lineBroadcastAmounts": 3,
+        "lineAverageConversationValue": 4, "lineAverageConversationTime": 5,
+        "fbAverageConversationValue": 6, "fbAverageConversationTime": 7,
+        "igAverageConversationValue": 8, "igAverageConversationTime": 9,
+        "liveChatAverageConversationValue": 10, "liveChatAverageConversationTime": 11,
+        "whatsappAverageConversationValue": 12, "whatsappAverageConversationTime": 13,
+        "lineIsIntegration": true, "fbIsIntegration": false, "instagramIsIntegration": true,
+        "liveChatIsIntegration": false, "whatsappIsIntegration": true,
+    });
+    fields["lineProgram"] = "輕".repeat(MAX_PLAN_NAME_BYTES / 3).into();
+    serde_json::from_value(fields).expect("a snapshot")
 }

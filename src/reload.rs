@@ -59,7 +59,12 @@ impl RulesWatcher {
     pub async fn reload(&mut self) -> Result<usize, LoadError> {
         self.seen = modified(&self.path);
         let metrics = self.pipeline.metrics();
-        match RuleSet::load(&self.path) {
+        // Reading and compiling (which evaluates every rule on sample data) is blocking work.
+        let path = self.path.clone();
+        let loaded = tokio::task::spawn_blocking(move || RuleSet::load(&path))
+            .await
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()));
+        match loaded {
             Ok(rules) => {
                 let count = rules.rules.len();
                 self.pipeline.replace_rules(rules);

@@ -26,9 +26,6 @@ use crate::time::Timestamp;
 
 /// How long shutdown waits for the outbox to drain.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
-/// The longest pause a 429's `Retry-After` can impose on a bot: a broken or hostile answer
-/// must not silence a bot for days.
-pub const MAX_UPSTREAM_PAUSE: Duration = Duration::from_secs(3600);
 
 /// What every bot loop shares.
 pub struct Pipeline {
@@ -175,8 +172,8 @@ impl BotLoop {
                     retry_after: Some(wait),
                 } = error
                 {
-                    let wait = (*wait).min(MAX_UPSTREAM_PAUSE);
-                    self.paused_until = Some(tokio::time::Instant::now() + wait);
+                    // The client caps the wait (`analytics::MAX_RETRY_AFTER`).
+                    self.paused_until = Some(tokio::time::Instant::now() + *wait);
                 }
                 ApiStatus {
                     up: false,

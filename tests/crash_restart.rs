@@ -123,7 +123,14 @@ async fn a_sigkill_during_an_alert_storm_loses_nothing_and_doubles_nothing() {
     })
     .await;
     // Two more polls of every bot: a firing alert announced again would show up by then.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let served: Vec<usize> = ids.iter().map(|id| sim.served(id)).collect();
+    let polled_twice = || {
+        ids.iter()
+            .zip(&served)
+            .all(|(id, n)| sim.served(id) >= n + 2)
+    };
+    assert!(wait_until(Duration::from_secs(20), polled_twice).await);
+    tokio::time::sleep(Duration::from_millis(500)).await;
     stop(second);
     let titles = titles(&fake.messages("111"));
     let distinct: BTreeSet<&String> = titles.iter().collect();
@@ -152,10 +159,16 @@ async fn a_transition_across_crashes_is_caught_and_announced_once() {
     // 2. While botwatch is down, the Facebook integration drops. The next process catches
     //    it, and dies while Discord is still answering the card.
     sim.set_steps("b1", vec![quota_99(false)]);
-    let posts_before = fake.requests().iter().filter(|r| is_post_to_ops(r)).count();
     fake.fail_next(3, Failure::Delay(Duration::from_secs(3)));
     let second = Running::start(dir.path(), &ARGS, &SECRETS);
-    let in_flight = || fake.requests().iter().filter(|r| is_post_to_ops(r)).count() > posts_before;
+    let in_flight = || {
+        fake.requests().iter().any(|r| {
+            is_post_to_ops(r)
+                && r.body["embeds"][0]["title"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("Facebook integration dropped"))
+        })
+    };
     assert!(
         wait_until(Duration::from_secs(20), in_flight).await,
         "the integration card was on its way"

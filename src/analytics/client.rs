@@ -5,20 +5,15 @@
 
 use std::time::Duration;
 
+use super::decode::{body_text, decode_whole, shorten};
+use super::{Bot, PollError, Snapshot};
 use futures_util::StreamExt;
 use reqwest::Url;
 use secrecy::ExposeSecret;
-use serde::Deserialize;
 
-use super::{Bot, PollError, Snapshot};
-
-/// How many bytes of an error body go into a [`PollError::Status`].
-const EXCERPT_CHARS: usize = 200;
-
-/// The longest `lineProgram` accepted. It is a plan name, and rules may copy it into text:
-/// an expression can repeat a variable at most about a thousand times (it is at most 2 KiB),
-/// so this bounds any value a rule builds at a few MiB.
-pub const MAX_PLAN_NAME_BYTES: usize = 16 * 1024;
+/// The longest wait a 429's `Retry-After` is taken for: a broken or hostile answer must not
+/// silence a bot for days.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
 /// Settings of the analytics client.
 #[derive(Debug, Clone)]
@@ -37,13 +32,6 @@ pub struct AnalyticsClient {
     http: reqwest::Client,
     endpoint: Url,
     settings: ClientSettings,
-}
-
-/// The fields of the response envelope; the figures themselves decode into [`Snapshot`].
-#[derive(Deserialize)]
-struct Envelope {
-    success: Option<bool>,
-    message: Option<String>,
 }
 
 impl AnalyticsClient {
@@ -70,9 +58,10 @@ impl AnalyticsClient {
     /// Polls the analytics of one bot.
     pub async fn fetch(&self, bot: &Bot) -> Result<Snapshot, PollError> {
         // Whatever the API sends back may echo the request: no credential leaves in an error.
+        // Credentials are taken out of whole texts, and only then are the texts shortened.
         self.fetch_unredacted(bot)
             .await
-            .map_err(|e| e.map_text(|text| redact(text, bot)))
+            .map_err(|e| e.map_text(|text| shorten(&redact(text, bot))))
     }
 
     async fn fetch_unredacted(&self, bot: &Bot) -> Result<Snapshot, PollError> {
@@ -95,10 +84,10 @@ impl AnalyticsClient {
         if !status.is_success() {
             return Err(PollError::Status {
                 status: status.as_u16(),
-                excerpt: excerpt(&body),
+                excerpt: body_text(&body),
             });
         }
-        decode(&body)
+        decode_whole(&body)
     }
 
     async fn read_capped(&self, response: reqwest::Response) -> Result<Vec<u8>, PollError> {
@@ -132,83 +121,52 @@ impl AnalyticsClient {
     }
 }
 
-/// Decodes a 2xx body: the envelope first (`success: false` wins over any figures), then the
-/// figures, reporting the JSON path of the first field of the wrong type.
-pub fn decode(body: &[u8]) -> Result<Snapshot, PollError> {
-    let envelope: Envelope = decode_at_path(body)?;
-    if envelope.success == Some(false) {
-        let message = envelope
-            .message
-            .unwrap_or_else(|| "no message given".to_owned());
-        return Err(PollError::Rejected(message));
-    }
-    let snapshot: Snapshot = decode_at_path(body)?;
-    if let Some(plan) = snapshot
-        .line_program
-        .as_ref()
-        .filter(|p| p.len() > MAX_PLAN_NAME_BYTES)
-    {
-        return Err(PollError::Decode {
-            path: "lineProgram".into(),
-            message: format!(
-                "a plan name of {} bytes; at most {MAX_PLAN_NAME_BYTES} are accepted",
-                plan.len()
-            ),
-        });
-    }
-    if snapshot == Snapshot::default() {
-        return Err(PollError::Empty {
-            excerpt: excerpt(body),
-        });
-    }
-    Ok(snapshot)
-}
-
-/// The wait a 429 asks for: `Retry-After` in seconds or as an HTTP date (RFC 9110 §10.2.3).
+/// The wait a 429 asks for: `Retry-After` in seconds or as an HTTP date (RFC 9110 §10.2.3),
+/// at most [`MAX_RETRY_AFTER`].
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let value = headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()
         .ok()?
         .trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(std::time::SystemTime::now())
+    let wait = match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => httpdate::parse_http_date(value)
+            .ok()?
+            .duration_since(std::time::SystemTime::now())
             .unwrap_or(Duration::ZERO),
-    )
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
-fn decode_at_path<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, PollError> {
-    let mut json = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut json).map_err(|e| PollError::Decode {
-        path: e.path().to_string(),
-        message: e.into_inner().to_string(),
+/// `text` without the bot's credentials, in case the API echoes the request in its errors:
+/// as written, and as JSON (with or without `\/`) and Rust would escape them; the longest
+/// first, so that a token inside the secret cannot leave the rest of the secret behind.
+fn redact(text: &str, bot: &Bot) -> String {
+    let mut forms: Vec<String> = [bot.token.expose_secret(), bot.secret.expose_secret()]
+        .into_iter()
+        .filter(|s| s.len() >= 4)
+        .flat_map(|s| {
+            let json = unquote(&serde_json::to_string(s).unwrap_or_default());
+            // Some servers (PHP's json_encode) escape `/` too.
+            let json_slashes = json.replace('/', "\\/");
+            let debug = unquote(&format!("{s:?}"));
+            [s.to_owned(), json, json_slashes, debug]
+        })
+        .collect();
+    forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+    forms.dedup();
+    forms.iter().fold(text.to_owned(), |text, form| {
+        text.replace(form, "[REDACTED]")
     })
 }
 
-/// `text` without the bot's credentials, in case the API echoes the request in its errors.
-fn redact(text: &str, bot: &Bot) -> String {
-    [bot.token.expose_secret(), bot.secret.expose_secret()]
-        .into_iter()
-        .filter(|s| s.len() >= 4)
-        .fold(text.to_owned(), |text, secret| {
-            text.replace(secret, "[REDACTED]")
-        })
-}
-
-fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut out: String = text.chars().take(EXCERPT_CHARS).collect();
-    if text.chars().count() > EXCERPT_CHARS {
-        out.push('…');
-    }
-    if out.trim().is_empty() {
-        out = "(empty body)".to_owned();
-    }
-    out
+fn unquote(quoted: &str) -> String {
+    quoted
+        .strip_prefix('"')
+        .and_then(|q| q.strip_suffix('"'))
+        .unwrap_or(quoted)
+        .to_owned()
 }
 
 fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
@@ -222,43 +180,6 @@ fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_field_of_the_wrong_type_is_reported_with_its_path() {
-        let err = decode(br#"{"success":true,"lineQuota":"lots"}"#).unwrap_err();
-        match err {
-            PollError::Decode { path, .. } => assert_eq!(path, "lineQuota"),
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-
-    #[test]
-    fn success_false_is_a_rejection_not_a_snapshot() {
-        let err = decode(br#"{"success":false,"message":"bad secret","lineQuota":0}"#).unwrap_err();
-        assert_eq!(err, PollError::Rejected("bad secret".into()));
-    }
-
-    #[test]
-    fn an_answer_without_any_figure_is_an_error_not_a_snapshot() {
-        for body in [&b"{}"[..], br#"{"success":true,"message":"ok"}"#] {
-            assert_eq!(decode(body).unwrap_err().kind(), "empty");
-        }
-        assert!(
-            decode(br#"{"fbIsIntegration":false}"#).is_ok(),
-            "one figure is data"
-        );
-    }
-
-    #[test]
-    fn a_plan_name_longer_than_the_cap_is_a_decode_error() {
-        let plan = |n: usize| format!(r#"{{"lineProgram": "{}"}}"#, "x".repeat(n));
-        assert!(decode(plan(MAX_PLAN_NAME_BYTES).as_bytes()).is_ok());
-        let err = decode(plan(MAX_PLAN_NAME_BYTES + 1).as_bytes()).unwrap_err();
-        assert!(
-            matches!(err, PollError::Decode { ref path, .. } if path == "lineProgram"),
-            "{err}"
-        );
-    }
 
     #[test]
     fn retry_after_is_read_in_seconds_or_as_a_date() {
@@ -276,6 +197,7 @@ mod tests {
         let wait = header(&httpdate::fmt_http_date(later)).unwrap();
         assert!(wait > Duration::from_secs(590) && wait <= Duration::from_secs(600));
         assert_eq!(header("soon"), None);
+        assert_eq!(header("86400"), Some(MAX_RETRY_AFTER), "at most an hour");
     }
 
     #[test]
@@ -290,10 +212,17 @@ mod tests {
             redact("bad secret sec-654321 for tok-123456", &bot),
             "bad secret [REDACTED] for [REDACTED]"
         );
-    }
-
-    #[test]
-    fn not_json_is_a_decode_error() {
-        assert_eq!(decode(b"<html>").unwrap_err().kind(), "decode");
+        let escaping = Bot {
+            token: "tok/en\"1".to_owned().into(),
+            secret: "tok/en\"1-and-more".to_owned().into(),
+            ..bot
+        };
+        for echoed in [
+            r#"tok\/en\"1-and-more"#,
+            r#"tok/en\"1"#,
+            "tok/en\"1-and-more",
+        ] {
+            assert_eq!(redact(echoed, &escaping), "[REDACTED]", "{echoed}");
+        }
     }
 }

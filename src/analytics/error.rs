@@ -107,7 +107,10 @@ impl PollError {
             },
             PollError::Rejected(message) => PollError::Rejected(f(&message)),
             PollError::Transport(message) => PollError::Transport(f(&message)),
-            other => other,
+            PollError::Connect(message) => PollError::Connect(f(&message)),
+            PollError::Timeout(_)
+            | PollError::RateLimited { .. }
+            | PollError::BodyTooLarge { .. } => self,
         }
     }
 

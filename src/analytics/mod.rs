@@ -6,13 +6,15 @@
 
 mod bot;
 mod client;
+mod decode;
 mod error;
 mod platform;
 pub mod simulator;
 mod snapshot;
 
 pub use bot::Bot;
-pub use client::{decode, AnalyticsClient, ClientSettings, MAX_PLAN_NAME_BYTES};
+pub use client::{AnalyticsClient, ClientSettings, MAX_RETRY_AFTER};
+pub use decode::{decode, MAX_PLAN_NAME_BYTES};
 pub use error::PollError;
 pub use platform::Platform;
 pub use snapshot::{PlatformView, Snapshot};

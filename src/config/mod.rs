@@ -104,17 +104,27 @@ impl Config {
             path: file.clone(),
             source,
         })?;
-        let text = std::str::from_utf8(&bytes).map_err(|e| {
+        let base = path.parent().unwrap_or(Path::new("."));
+        Config::from_bytes(&file, &bytes, base, &|name| std::env::var(name).ok())
+    }
+
+    /// [`Config::parse`] for the bytes of a file, which must be UTF-8.
+    pub fn from_bytes(
+        file: &str,
+        bytes: &[u8],
+        base: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| {
             ConfigError::Invalid(Box::new(Diagnostic {
-                file: file.clone(),
-                position: Position::of_invalid_utf8(&bytes, e),
+                file: file.to_owned(),
+                position: Position::of_invalid_utf8(bytes, e),
                 rule: None,
                 message: "the file is not valid UTF-8".into(),
                 hint: Some("save the file as UTF-8".into()),
             }))
         })?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        Config::parse(&file, text, base, &|name| std::env::var(name).ok())
+        Config::parse(file, text, base, env)
     }
 
     /// Parses configuration text; `env` resolves `${NAME}`; relative paths are joined to `base`.

@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 pub struct Running {
     child: Child,
     lines: Receiver<String>,
+    /// Standard error, read as it comes: an unread pipe fills up (64 KiB) and blocks the
+    /// process at its next log line.
+    stderr: std::thread::JoinHandle<String>,
 }
 
 /// How it ended.
@@ -42,7 +45,17 @@ impl Running {
                 let _ = sender.send(line);
             }
         });
-        Running { child, lines }
+        let mut stderr = child.stderr.take().expect("piped stderr");
+        let stderr = std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut stderr, &mut text);
+            String::from_utf8_lossy(&text).into_owned()
+        });
+        Running {
+            child,
+            lines,
+            stderr,
+        }
     }
 
     /// Standard output lines until `count` of them match `wanted` (bounded by `within`).
@@ -75,12 +88,13 @@ impl Running {
 
     /// Waits for the exit.
     pub fn wait(self) -> Ended {
-        let out = self.child.wait_with_output().expect("wait for botwatch");
-        // The reader thread ends with the process's stdout, so the channel is complete now.
+        let mut child = self.child;
+        let status = child.wait().expect("wait for botwatch");
+        // The reader threads end with the process's pipes, so what they read is complete now.
         let stdout: Vec<String> = self.lines.iter().collect();
         Ended {
-            code: out.status.code(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code: status.code(),
+            stderr: self.stderr.join().expect("read stderr"),
             stdout: stdout.join("\n"),
         }
     }

@@ -34,6 +34,8 @@ pub enum Step {
     Reject(String),
     /// This HTTP status with a short text body.
     Status(u16),
+    /// This HTTP status with this text body.
+    StatusBody(u16, String),
     /// `200` with this exact body (for bodies that are not the schema).
     RawBody(String),
     /// `429` with this `Retry-After` header value, if any.
@@ -266,7 +268,8 @@ fn next_step(state: &mut SimState, bot_id: &str, headers: &HeaderMap, body: &[u8
 }
 
 async fn play(mut step: Step) -> Response {
-    // Bounded: each Delay unwraps one level of a finite, owned structure.
+    // Bounded: each Delay unwraps one level of a finite, owned structure, and a Status
+    // becomes a StatusBody once.
     loop {
         return match step {
             Step::Delay(wait, inner) => {
@@ -290,9 +293,13 @@ async fn play(mut step: Step) -> Response {
                     .into_response()
             }
             Step::Status(code) => {
+                step = Step::StatusBody(code, format!("simulated HTTP {code}"));
+                continue;
+            }
+            Step::StatusBody(code, body) => {
                 let status =
                     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                (status, format!("simulated HTTP {code}")).into_response()
+                (status, body).into_response()
             }
             Step::RawBody(body) => ([("content-type", "application/json")], body).into_response(),
             Step::RateLimited(retry_after) => {
