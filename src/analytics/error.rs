@@ -33,11 +33,12 @@ pub enum PollError {
     /// HTTP 429: the API asks botwatch to slow down, for `retry_after` when it says so.
     #[error("the analytics API is rate limiting botwatch (HTTP 429{}); lower analytics.requests_per_second or raise analytics.poll_interval", retry_hint(*.retry_after))]
     RateLimited {
-        /// How long the API asked to wait (its `Retry-After`), if it said.
+        /// How long the API asked to wait (its `Retry-After`, at most an hour), if it said.
         retry_after: Option<Duration>,
     },
-    /// A 2xx answer that carries none of the figures: nothing to evaluate, so not a snapshot.
-    #[error("the analytics API answered without any figures ({excerpt}); check that analytics.base_url points at the platform itself, not a proxy or a login page")]
+    /// A 2xx answer with none of the figures that does not even say `success: true`: no answer
+    /// at all, so not a snapshot.
+    #[error("the analytics API answered without any figures or `success: true` ({excerpt}); check that analytics.base_url points at the platform itself, not a proxy or a login page")]
     Empty {
         /// The start of the body, for the log.
         excerpt: String,
