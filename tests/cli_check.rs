@@ -57,6 +57,7 @@ fn a_file_over_one_megabyte_is_refused_before_it_is_parsed() {
             .starts_with("rules.yaml:1:1: the file is 1200007 bytes; at most 1048576 are accepted"),
         "{stderr}"
     );
+    assert!(stderr.contains("\n  hint: split it"), "{stderr}");
 }
 
 #[test]
@@ -64,7 +65,9 @@ fn a_file_that_is_not_utf8_is_refused_with_the_position_of_the_bad_byte() {
     let Outcome { code, stderr, .. } = check(b"rules:\n  - name: caf\xe9\n");
     assert_eq!(code, 1);
     assert!(
-        stderr.starts_with("rules.yaml:2:14: the file is not valid UTF-8"),
+        stderr.starts_with(
+            "rules.yaml:2:14: the file is not valid UTF-8\n  hint: save the file as UTF-8"
+        ),
         "{stderr}"
     );
 }

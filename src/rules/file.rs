@@ -15,7 +15,8 @@ use super::source::{position_of, RawFile};
 /// Largest rules file accepted.
 pub const MAX_RULES_FILE_BYTES: usize = 1024 * 1024;
 
-/// The stack rules are compiled on (reserved, not committed: only what is used is touched).
+/// The stack rules are compiled on. Only the pages used are touched; where the system cannot
+/// reserve it (strict overcommit), rules are compiled on the calling thread.
 const COMPILE_STACK_BYTES: usize = 64 * 1024 * 1024;
 
 /// Settings a `defaults:` block gives every rule that does not set them itself.
