@@ -32,6 +32,14 @@ pub fn decode(body: &[u8]) -> Result<Snapshot, PollError> {
 
 /// [`decode`], with texts from the API kept whole.
 pub(super) fn decode_whole(body: &[u8]) -> Result<Snapshot, PollError> {
+    // JSON is UTF-8. serde_json checks only the strings it keeps, so a body with bad bytes in a
+    // field it skips would otherwise pass (found by fuzzing).
+    if let Err(error) = std::str::from_utf8(body) {
+        return Err(PollError::Decode {
+            path: ".".into(),
+            message: format!("not UTF-8 at byte {}", error.valid_up_to()),
+        });
+    }
     let envelope: Envelope = decode_at_path(body)?;
     if envelope.success == Some(false) {
         let message = envelope
@@ -144,5 +152,14 @@ mod tests {
     #[test]
     fn not_json_is_a_decode_error() {
         assert_eq!(decode(b"<html>").unwrap_err().kind(), "decode");
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_a_decode_error_even_in_a_field_nobody_reads() {
+        let err = decode(b"{\"success\":true,\"other\":\"lot\xf3\",\"lineQuota\":1}").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the analytics API sent a body that does not decode at .: not UTF-8 at byte 28"
+        );
     }
 }
