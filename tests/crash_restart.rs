@@ -62,8 +62,9 @@ async fn a_sigkill_during_delivery_loses_nothing_and_doubles_nothing() {
     let dir = tempfile::tempdir().unwrap();
     write_config(dir.path(), &sim.base_url(), &fake.base_url(), "");
 
-    // Discord is slow: the process dies while the first cards are still on their way.
-    fake.fail_next(4, Failure::Delay(Duration::from_secs(3)));
+    // Discord stores each card at once but answers late: the process dies waiting for an answer,
+    // so the next one must not post again what Discord already has.
+    fake.fail_next(4, Failure::LateAnswer(Duration::from_secs(3)));
     let first = Running::start(dir.path(), &ARGS, &SECRETS);
     first.lines_until(2, |l| l.contains("FIRING"), Duration::from_secs(30));
     let posting = || fake.requests().iter().any(is_post_to_ops);
@@ -103,7 +104,7 @@ async fn a_sigkill_during_an_alert_storm_loses_nothing_and_doubles_nothing() {
     write_config_with_bots(dir.path(), &sim.base_url(), &fake.base_url(), &more, limits);
     let expected = 2 * ids.len();
 
-    fake.fail_next(6, Failure::Delay(Duration::from_secs(2)));
+    fake.fail_next(6, Failure::LateAnswer(Duration::from_secs(2)));
     let first = Running::start(dir.path(), &ARGS, &SECRETS);
     first.lines_until(expected, |l| l.contains("FIRING"), Duration::from_secs(30));
     assert!(
@@ -157,9 +158,9 @@ async fn a_transition_across_crashes_is_caught_and_announced_once() {
     kill(first);
 
     // 2. While botwatch is down, the Facebook integration drops. The next process catches
-    //    it, and dies while Discord is still answering the card.
+    //    it, and dies after Discord stored the card but before it answered.
     sim.set_steps("b1", vec![quota_99(false)]);
-    fake.fail_next(3, Failure::Delay(Duration::from_secs(3)));
+    fake.fail_next(3, Failure::LateAnswer(Duration::from_secs(3)));
     let second = Running::start(dir.path(), &ARGS, &SECRETS);
     let in_flight = || {
         fake.requests().iter().any(|r| {

@@ -201,7 +201,7 @@ async fn a_post_whose_answer_was_lost_is_retried_with_its_nonce_and_not_duplicat
     let (pipeline, mut bot_loop) = h.start(RULES).await;
     // Discord stores the message, but the answer comes after botwatch gave up waiting.
     h.fake
-        .fail_next(1, Failure::Delay(Duration::from_millis(900)));
+        .fail_next(1, Failure::LateAnswer(Duration::from_millis(900)));
     bot_loop.poll_once().await.unwrap();
     drain(&pipeline).await;
     let posts: Vec<Value> = h

@@ -111,8 +111,12 @@ pub enum Failure {
     ServerError(u16),
     /// That status with that JSON body, e.g. 403 `{"message":"Missing Permissions","code":50013}`.
     Status(u16, Value),
-    /// Sleep, then process the request normally.
+    /// Sleep, then process the request normally. A client that gives up meanwhile closes the
+    /// connection, and the request is never processed.
     Delay(Duration),
+    /// Process the request at once, then sleep before answering: a client that gives up
+    /// meanwhile never learns that the message was created.
+    LateAnswer(Duration),
     /// Close the connection without answering (the client sees a connection error); the request
     /// is recorded with status 0.
     DropConnection,

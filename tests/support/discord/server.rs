@@ -97,6 +97,12 @@ async fn handle(
     match failure {
         None => {}
         Some(Failure::Delay(delay)) => tokio::time::sleep(delay).await,
+        Some(Failure::LateAnswer(delay)) => {
+            let reply = routes::answer(&shared, &method, &path, query.as_deref(), &body, not_json);
+            shared.set_status(index, reply.status);
+            tokio::time::sleep(delay).await;
+            return reply.into_response();
+        }
         Some(Failure::ResetAfterProcessing) => {
             let reply = routes::answer(&shared, &method, &path, query.as_deref(), &body, not_json);
             shared.set_status(index, reply.status);
@@ -142,7 +148,8 @@ fn authorization(headers: &HeaderMap) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The answer to an injected failure; `Delay` and the dropped connections never get here.
+/// The answer to an injected failure; delays, late answers and dropped connections never get
+/// here.
 fn failure_reply(failure: &Failure) -> Reply {
     match failure {
         Failure::RateLimited {
@@ -156,9 +163,10 @@ fn failure_reply(failure: &Failure) -> Reply {
             json!({"message": format!("{status}: Server Error (injected by the fake)"), "code": 0}),
         ),
         Failure::Status(status, body) => Reply::json(*status, body.clone()),
-        Failure::Delay(_) | Failure::DropConnection | Failure::ResetAfterProcessing => {
-            Reply::json(500, Value::Null)
-        }
+        Failure::Delay(_)
+        | Failure::LateAnswer(_)
+        | Failure::DropConnection
+        | Failure::ResetAfterProcessing => Reply::json(500, Value::Null),
     }
 }
 
