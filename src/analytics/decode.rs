@@ -1,9 +1,10 @@
 //! Turning the body of a 2xx answer into a [`Snapshot`], or saying why it is not one.
 //!
-//! The envelope is read first, so `success: false` wins over any figures; then the figures,
-//! with the JSON path of the first field of the wrong type. Texts that come from the API
-//! (excerpts, messages) are kept whole here, so that the client can take credentials out of
-//! them before they are shortened: cutting first could leave half a secret behind.
+//! The body must be one UTF-8 JSON document. The envelope is read first, so `success: false`
+//! wins over any figures; then the figures, with the JSON path of the first field of the wrong
+//! type. Texts that come from the API (excerpts, messages) are kept whole here, so that the
+//! client can take credentials out of them before they are shortened: cutting first could
+//! leave half a secret behind.
 
 use serde::Deserialize;
 
@@ -71,10 +72,16 @@ pub(super) fn decode_whole(body: &[u8]) -> Result<Snapshot, PollError> {
 
 fn decode_at_path<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, PollError> {
     let mut json = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut json).map_err(|e| PollError::Decode {
+    let value = serde_path_to_error::deserialize(&mut json).map_err(|e| PollError::Decode {
         path: e.path().to_string(),
         message: e.into_inner().to_string(),
-    })
+    })?;
+    // Anything after the document but whitespace makes it not JSON (found by fuzzing).
+    json.end().map_err(|e| PollError::Decode {
+        path: ".".into(),
+        message: e.to_string(),
+    })?;
+    Ok(value)
 }
 
 /// A body as text for an error: lossy UTF-8, or `(empty body)`.
@@ -152,6 +159,17 @@ mod tests {
     #[test]
     fn not_json_is_a_decode_error() {
         assert_eq!(decode(b"<html>").unwrap_err().kind(), "decode");
+    }
+
+    #[test]
+    fn characters_after_the_document_are_a_decode_error() {
+        let err = decode(br#"{"success": true, "lineQuota": 1}{"lineQuota": 2}"#).unwrap_err();
+        assert_eq!(err.kind(), "decode");
+        assert!(err.to_string().contains("trailing characters"), "{err}");
+        assert!(
+            decode(b"{\"lineQuota\": 1}\n").is_ok(),
+            "whitespace is fine"
+        );
     }
 
     #[test]
