@@ -77,19 +77,27 @@ async fn a_thousand_bots_for_ten_minutes_keep_memory_bounded() {
     };
     let service =
         botwatch::scheduler::run(&config, rules, store, counter.clone(), options, shutdown);
+    // Resident memory after the warm-up and then every minute, so that a trend shows.
     let watch = async {
-        let warm_up = Duration::from_secs(seconds.min(30));
-        tokio::time::sleep(warm_up).await;
-        let start = resident_kib();
-        tokio::time::sleep(Duration::from_secs(seconds) - warm_up).await;
-        let end = resident_kib();
+        let warm_up = seconds.min(30);
+        tokio::time::sleep(Duration::from_secs(warm_up)).await;
+        let mut samples = vec![resident_kib()];
+        let mut elapsed = warm_up;
+        while elapsed < seconds {
+            let step = (seconds - elapsed).min(60);
+            tokio::time::sleep(Duration::from_secs(step)).await;
+            elapsed += step;
+            samples.push(resident_kib());
+        }
         trigger.trigger();
-        (start, end)
+        samples
     };
-    let (result, (start, end)) = tokio::join!(service, watch);
+    let (result, samples) = tokio::join!(service, watch);
     result.unwrap();
+    let (start, end) = (samples[0], samples[samples.len() - 1]);
     let delivered = counter.0.load(Ordering::Relaxed);
     println!("soak: {seconds} s, 1000 bots, {delivered} alerts delivered, resident {start} KiB after warm-up, {end} KiB at the end");
+    println!("soak: resident KiB after the warm-up, then every minute: {samples:?}");
     assert!(delivered > 1000, "alerts flowed");
     assert!(
         end < start + 64 * 1024,
