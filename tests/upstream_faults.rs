@@ -209,24 +209,36 @@ async fn run(id: &str, fault: Fault, kind: &str) -> Seen {
             .any(|i| i.key.rule == "quota");
     seen.snapshots_from_failures =
         store.history(id, Timestamp(0)).unwrap().len() - 2 + usize::from(replaced);
-    let log = CapturedLogs::global().of_bot(id);
-    seen.logged = log
-        .iter()
-        .filter(|l| l.contains("poll failed") && l.contains(&format!("kind=\"{kind}\"")))
-        .count();
-    let metrics = pipeline.metrics().encode();
-    let counter = format!("botwatch_polls_total{{bot=\"{id}\",outcome=\"{kind}\"}} ");
-    seen.counted = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(&counter))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
+    (seen.logged, seen.counted) = logged_and_counted(id, kind, &pipeline);
     assert!(
         sim.received().iter().all(|r| r.authorized),
         "token and secret were sent as the API expects"
     );
     sim.shutdown();
     seen
+}
+
+/// How many `poll failed` log lines of bot `id` name `kind`, and what
+/// `botwatch_polls_total{outcome=kind}` says for it.
+fn logged_and_counted(
+    id: &str,
+    kind: &str,
+    pipeline: &botwatch::scheduler::Pipeline,
+) -> (usize, usize) {
+    let logged = CapturedLogs::global()
+        .of_bot(id)
+        .iter()
+        .filter(|l| l.contains("poll failed") && l.contains(&format!("kind=\"{kind}\"")))
+        .count();
+    let counter = format!("botwatch_polls_total{{bot=\"{id}\",outcome=\"{kind}\"}} ");
+    let counted = pipeline
+        .metrics()
+        .encode()
+        .lines()
+        .find_map(|l| l.strip_prefix(&counter))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    (logged, counted)
 }
 
 fn yes(ok: bool) -> &'static str {
