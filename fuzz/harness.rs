@@ -7,7 +7,7 @@ use std::path::Path;
 
 use botwatch::analytics::{decode, Snapshot, MAX_PLAN_NAME_BYTES};
 use botwatch::config::Config;
-use botwatch::rules::{evaluate, ApiStatus, EvalInput, RuleSet};
+use botwatch::rules::{evaluate, sample_snapshot, ApiStatus, EvalInput, RuleSet};
 
 /// Any bytes as a rules file: compiled or refused with diagnostics; a rule set that compiles
 /// evaluates, and renders its templates, on a poll where nothing is known and on one where
@@ -71,17 +71,8 @@ pub fn api_response(bytes: &[u8]) {
 
 /// A snapshot with every field, and the longest plan name the client accepts.
 fn everything_known() -> Snapshot {
-    let mut fields = serde_json::json!({
-        "lineQuota": 1000, "lineQuotaConsumption": 990, "lineReplyAmounts": 1,
-        "linePushAmounts": 2, "lineBroadcastAmounts": 3,
-        "lineAverageConversationValue": 4, "lineAverageConversationTime": 5,
-        "fbAverageConversationValue": 6, "fbAverageConversationTime": 7,
-        "igAverageConversationValue": 8, "igAverageConversationTime": 9,
-        "liveChatAverageConversationValue": 10, "liveChatAverageConversationTime": 11,
-        "whatsappAverageConversationValue": 12, "whatsappAverageConversationTime": 13,
-        "lineIsIntegration": true, "fbIsIntegration": false, "instagramIsIntegration": true,
-        "liveChatIsIntegration": false, "whatsappIsIntegration": true,
-    });
-    fields["lineProgram"] = "輕".repeat(MAX_PLAN_NAME_BYTES / 3).into();
-    serde_json::from_value(fields).expect("a snapshot")
+    Snapshot {
+        line_program: Some("輕".repeat(MAX_PLAN_NAME_BYTES / "輕".len())),
+        ..sample_snapshot()
+    }
 }

@@ -8,7 +8,7 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use botwatch::analytics::simulator::Step;
+use botwatch::analytics::simulator::{Simulator, Step};
 use serde_json::json;
 use support::discord::{Failure, FakeDiscord, Recorded, StoredMessage};
 use support::process::{wait_until, write_config, write_config_with_bots, Running, SECRETS};
@@ -24,6 +24,15 @@ fn quota_99(fb: bool) -> Step {
     Step::respond(snapshot(json!({
         "lineQuota": 1000, "lineQuotaConsumption": 990, "fbIsIntegration": fb
     })))
+}
+
+/// Discord, the analytics API (bot b1 at 99 % with Facebook integrated) and a config for both.
+async fn quota_99_for_b1() -> (FakeDiscord, Simulator, tempfile::TempDir) {
+    let fake = FakeDiscord::start().await;
+    let sim = fake_analytics(vec![("b1", vec![quota_99(true)])]).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &sim.base_url(), &fake.base_url(), "");
+    (fake, sim, dir)
 }
 
 fn is_post_to_ops(r: &Recorded) -> bool {
@@ -57,10 +66,7 @@ fn stop(running: Running) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sigkill_during_delivery_loses_nothing_and_doubles_nothing() {
-    let fake = FakeDiscord::start().await;
-    let sim = fake_analytics(vec![("b1", vec![quota_99(true)])]).await;
-    let dir = tempfile::tempdir().unwrap();
-    write_config(dir.path(), &sim.base_url(), &fake.base_url(), "");
+    let (fake, _sim, dir) = quota_99_for_b1().await;
 
     // Discord stores each card at once but answers late: the process dies waiting for an answer,
     // so the next one must not post again what Discord already has.
@@ -124,13 +130,15 @@ async fn a_sigkill_during_an_alert_storm_loses_nothing_and_doubles_nothing() {
     })
     .await;
     // Two more polls of every bot: a firing alert announced again would show up by then.
+    // (20 bots share the default budget of 5 requests a second: about 8 s, more when the
+    // machine is busy.)
     let served: Vec<usize> = ids.iter().map(|id| sim.served(id)).collect();
     let polled_twice = || {
         ids.iter()
             .zip(&served)
             .all(|(id, n)| sim.served(id) >= n + 2)
     };
-    assert!(wait_until(Duration::from_secs(20), polled_twice).await);
+    assert!(wait_until(Duration::from_secs(60), polled_twice).await);
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop(second);
     let titles = titles(&fake.messages("111"));
@@ -146,10 +154,7 @@ async fn a_sigkill_during_an_alert_storm_loses_nothing_and_doubles_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transition_across_crashes_is_caught_and_announced_once() {
-    let fake = FakeDiscord::start().await;
-    let sim = fake_analytics(vec![("b1", vec![quota_99(true)])]).await;
-    let dir = tempfile::tempdir().unwrap();
-    write_config(dir.path(), &sim.base_url(), &fake.base_url(), "");
+    let (fake, sim, dir) = quota_99_for_b1().await;
     let cards = || fake.messages("111");
 
     // 1. Two quota alerts fire and are delivered; Facebook is integrated. Then a crash.

@@ -218,31 +218,6 @@ async fn a_post_whose_answer_was_lost_is_retried_with_its_nonce_and_not_duplicat
 }
 
 #[tokio::test]
-async fn a_request_discord_refuses_is_kept_in_the_outbox_and_not_retried() {
-    let h = DiscordHarness::new(vec![quota(900)]).await;
-    let (pipeline, mut bot_loop) = h.start(RULES).await;
-    h.fake.fail_next(
-        1,
-        Failure::Status(400, json!({"message": "Invalid Form Body", "code": 50035})),
-    );
-    bot_loop.poll_once().await.unwrap();
-    drain(&pipeline).await;
-    drain(&pipeline).await;
-    assert_eq!(
-        h.store().outbox_len().unwrap(),
-        1,
-        "parked for inspection, not lost"
-    );
-    let to_ops = h
-        .fake
-        .requests()
-        .into_iter()
-        .filter(|r| r.path.ends_with("/channels/111/messages"))
-        .count();
-    assert_eq!(to_ops, 1, "never looped on");
-}
-
-#[tokio::test]
 async fn a_missing_permission_is_retried_later_rather_than_parked() {
     let h = DiscordHarness::new(vec![quota(900)]).await;
     let (pipeline, mut bot_loop) = h.start(RULES).await;

@@ -169,7 +169,6 @@ async fn a_request_discord_rejects_is_parked_with_its_reason_and_not_retried() {
         bot_loop.poll_once().await.unwrap();
         drain(&pipeline).await;
     }
-    drain(&pipeline).await;
     let to_ops: Vec<u16> = h
         .fake
         .requests()
@@ -177,6 +176,11 @@ async fn a_request_discord_rejects_is_parked_with_its_reason_and_not_retried() {
         .filter(|r| r.path.contains("/channels/111/messages"))
         .map(|r| r.status)
         .collect();
+    assert_eq!(
+        to_ops,
+        [400, 200],
+        "refused once, never looped on; the resolution posted"
+    );
     let rejected = to_ops.iter().filter(|s| **s == 400).count();
     let delivered = h.channel("111").len();
     let parked = h.store().outbox_len().unwrap();

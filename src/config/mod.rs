@@ -115,15 +115,8 @@ impl Config {
         base: &Path,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
-        let text = std::str::from_utf8(bytes).map_err(|e| {
-            ConfigError::Invalid(Box::new(Diagnostic {
-                file: file.to_owned(),
-                position: Position::of_invalid_utf8(bytes, e),
-                rule: None,
-                message: "the file is not valid UTF-8".into(),
-                hint: Some("save the file as UTF-8".into()),
-            }))
-        })?;
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| ConfigError::Invalid(Box::new(Diagnostic::not_utf8(file, bytes, e))))?;
         Config::parse(file, text, base, env)
     }
 
@@ -144,22 +137,12 @@ impl Config {
             }))
         };
         let raw: RawConfig = serde_saphyr::from_str(text).map_err(|e| {
-            let position = e
-                .location()
-                .map(|l| crate::rules::position_of(&l))
-                .unwrap_or(Position::new(1, 1));
-            let message = e.without_snippet().to_string();
-            let message = message
-                .lines()
-                .next()
-                .unwrap_or("invalid YAML")
-                .split(" at line ")
-                .next()
-                .unwrap_or("");
+            let yaml = crate::rules::YamlError::of(&e);
+            let hint = yaml_hint(&yaml, text);
             invalid(
-                position,
-                format!("invalid config: {message}"),
-                yaml_hint(message, text, position),
+                yaml.position,
+                format!("invalid config: {}", yaml.message),
+                hint,
             )
         })?;
         let analytics = raw
@@ -230,16 +213,17 @@ impl Config {
     }
 }
 
-/// What to do about a YAML error at `position` of `text`.
-fn yaml_hint(message: &str, text: &str, position: Position) -> &'static str {
-    let line = text.lines().nth(position.line.saturating_sub(1) as usize);
-    if message.contains("flow mapping") && line.is_some_and(|l| l.contains("${")) {
+/// What to do about a YAML error in `text`.
+fn yaml_hint(error: &crate::rules::YamlError, text: &str) -> &'static str {
+    let line = text
+        .lines()
+        .nth(error.position.line.saturating_sub(1) as usize);
+    if error.message.contains("flow mapping") && line.is_some_and(|l| l.contains("${")) {
         return "inside `{ … }`, quote a `${NAME}` reference: token: \"${NAME}\"";
     }
-    if message.contains("tab") {
-        return "YAML indents with spaces, never tabs";
-    }
-    "see README.md, \"Configuration\""
+    error
+        .common_hint()
+        .unwrap_or("see README.md, \"Configuration\"")
 }
 
 /// Replaces every `${NAME}` with the variable's value; `Err(NAME)` for an unset one.

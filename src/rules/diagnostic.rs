@@ -19,7 +19,7 @@ impl Position {
     }
 
     /// Where the first byte that is not UTF-8 stands in `bytes`.
-    pub fn of_invalid_utf8(bytes: &[u8], error: std::str::Utf8Error) -> Self {
+    fn of_invalid_utf8(bytes: &[u8], error: std::str::Utf8Error) -> Self {
         let valid = String::from_utf8_lossy(&bytes[..error.valid_up_to()]);
         let line = valid.matches('\n').count() as u32 + 1;
         let column = valid.rsplit('\n').next().unwrap_or("").chars().count() as u32 + 1;
@@ -40,6 +40,19 @@ pub struct Diagnostic {
     pub message: String,
     /// What to do about it.
     pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    /// The diagnostic of a file whose `bytes` are not UTF-8, at the first bad byte.
+    pub fn not_utf8(file: &str, bytes: &[u8], error: std::str::Utf8Error) -> Self {
+        Diagnostic {
+            file: file.to_owned(),
+            position: Position::of_invalid_utf8(bytes, error),
+            rule: None,
+            message: "the file is not valid UTF-8".into(),
+            hint: Some("save the file as UTF-8".into()),
+        }
+    }
 }
 
 impl fmt::Display for Diagnostic {

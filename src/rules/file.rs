@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::Duration;
 
-use super::diagnostic::{did_you_mean, Diagnostics, Position, Report};
+use super::diagnostic::{did_you_mean, Diagnostic, Diagnostics, Position, Report};
 use super::draft::{read_defaults, read_rule};
 use super::rule::Rule;
-use super::source::{position_of, RawFile};
+use super::source::{position_of, RawFile, YamlError};
 
 /// Largest rules file accepted.
 pub const MAX_RULES_FILE_BYTES: usize = 1024 * 1024;
@@ -69,7 +69,7 @@ impl RuleSet {
     pub fn from_bytes(file: &str, bytes: &[u8]) -> Result<RuleSet, Diagnostics> {
         match std::str::from_utf8(bytes) {
             Ok(text) => RuleSet::parse(file, text),
-            Err(e) => Err(not_utf8(file, bytes, e)),
+            Err(e) => Err(Diagnostics(vec![Diagnostic::not_utf8(file, bytes, e)])),
         }
     }
 
@@ -112,11 +112,9 @@ impl RuleSet {
         let raw: RawFile = match serde_saphyr::from_str(text) {
             Ok(raw) => raw,
             Err(error) => {
-                let position = error
-                    .location()
-                    .map(|l| position_of(&l))
-                    .unwrap_or(Position::new(1, 1));
-                report.error(position, yaml_message(&error), Some(structure_hint(&error)));
+                let yaml = YamlError::of(&error);
+                let message = format!("invalid rules file: {}", yaml.message);
+                report.error(yaml.position, message, Some(structure_hint(&yaml)));
                 return report.finish(RuleSet { rules: vec![] });
             }
         };
@@ -163,37 +161,15 @@ impl RuleSet {
     }
 }
 
-/// saphyr's message without its source snippet (we print our own position).
-fn yaml_message(error: &serde_saphyr::Error) -> String {
-    let rendered = error.without_snippet().to_string();
-    let first = rendered.lines().next().unwrap_or("invalid YAML").trim();
-    // saphyr ends its message with " at line L column C"; the position is already in front.
-    let message = first.split(" at line ").next().unwrap_or(first);
-    format!("invalid rules file: {message}")
-}
-
-fn structure_hint(error: &serde_saphyr::Error) -> String {
-    if error.to_string().contains("tab") {
-        return "YAML indents with spaces, never tabs".into();
+fn structure_hint(error: &YamlError) -> String {
+    if let Some(hint) = error.common_hint() {
+        return hint.into();
     }
-    if error.to_string().contains("budget") {
+    if error.message.contains("budget") {
         return "the file expands (through YAML anchors and aliases) past what botwatch reads; write the rules out, or use `defaults:`".into();
     }
     "a rules file is `rules:` followed by a list of rules, each a mapping with `name:` and `when:`"
         .into()
-}
-
-fn not_utf8(file: &str, bytes: &[u8], error: std::str::Utf8Error) -> Diagnostics {
-    let mut report = Report::new(file);
-    report.error(
-        Position::of_invalid_utf8(bytes, error),
-        "the file is not valid UTF-8",
-        Some("save the file as UTF-8".into()),
-    );
-    match report.finish(()) {
-        Err(diagnostics) => diagnostics,
-        Ok(()) => Diagnostics(vec![]),
-    }
 }
 
 #[cfg(test)]

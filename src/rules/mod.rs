@@ -24,5 +24,6 @@ pub use expr::Expression;
 pub use file::{LoadError, RuleSet, MAX_RULES_FILE_BYTES};
 pub use rule::{Each, Rule, Severity};
 pub use source::position_of;
+pub(crate) use source::YamlError;
 pub use template::Template;
-pub use vars::{ApiStatus, EvalInput};
+pub use vars::{sample_snapshot, ApiStatus, EvalInput};

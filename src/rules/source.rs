@@ -76,6 +76,36 @@ impl<'de> Deserialize<'de> for RawFile {
     }
 }
 
+/// A serde-saphyr error as botwatch reports it, for rules and config files alike: where, and
+/// saphyr's first line without its snippet or its own position (ours is printed in front).
+pub(crate) struct YamlError {
+    /// Where the error is (1:1 when saphyr does not say).
+    pub position: Position,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl YamlError {
+    /// The parts of `error` botwatch shows.
+    pub fn of(error: &serde_saphyr::Error) -> Self {
+        let position = error
+            .location()
+            .map(|l| position_of(&l))
+            .unwrap_or(Position::new(1, 1));
+        let rendered = error.without_snippet().to_string();
+        let first = rendered.lines().next().unwrap_or("invalid YAML").trim();
+        let message = first.split(" at line ").next().unwrap_or(first).to_owned();
+        YamlError { position, message }
+    }
+
+    /// The hint for a mistake any YAML file can make, when it is one.
+    pub fn common_hint(&self) -> Option<&'static str> {
+        self.message
+            .contains("tab")
+            .then_some("YAML indents with spaces, never tabs")
+    }
+}
+
 /// The [`Position`] of a serde-saphyr location.
 pub fn position_of(location: &serde_saphyr::Location) -> Position {
     Position::new(

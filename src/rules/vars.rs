@@ -221,8 +221,8 @@ pub(crate) fn sample_input<'a>(sample: &'a Snapshot, api: &'a ApiStatus) -> Eval
     }
 }
 
-/// A snapshot with every field present.
-pub(crate) fn sample_snapshot() -> Snapshot {
+/// A snapshot with every field present (what `check` evaluates every rule on at load time).
+pub fn sample_snapshot() -> Snapshot {
     Snapshot {
         line_quota: Some(1000),
         line_quota_consumption: Some(850),
