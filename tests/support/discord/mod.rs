@@ -8,7 +8,8 @@
 //! The fake
 //! - records every request (method, path, query, JSON body, status, `Authorization`),
 //! - validates every request body against Discord's official OpenAPI description
-//!   (`../shared/discord/openapi.json`, or the file named by `BOTWATCH_DISCORD_OPENAPI`) and
+//!   (`../shared/discord/openapi.json` when present, or the file named by
+//!   `BOTWATCH_DISCORD_OPENAPI`, which must then exist; see [`openapi_source`]) and always
 //!   against the limits the schema does not express for bots (2000 characters of content, 6000
 //!   characters across the embeds of a message, ...); a body that fails is answered 400 like
 //!   Discord would (`{"message": "Invalid Form Body", "code": 50035, "errors": {...}}`) and listed
@@ -135,9 +136,11 @@ pub struct FakeDiscord {
 impl FakeDiscord {
     /// Binds 127.0.0.1 on a free port and serves on a thread of its own.
     ///
-    /// Panics if the OpenAPI description cannot be read (see [`openapi_path`]).
+    /// Panics if an OpenAPI description that is required cannot be read (see
+    /// [`openapi_source`]).
     pub async fn start() -> FakeDiscord {
-        // Load the document now so that a missing file panics in the test, clearly.
+        // Load the document now, so that a required file that is missing panics in the test
+        // (clearly) and an optional one is announced before the first request.
         schema::spec();
         let shared = Arc::new(Shared::default());
         let (addr, stop) = server::spawn(Arc::clone(&shared)).await;
@@ -224,15 +227,45 @@ impl Drop for FakeDiscord {
     }
 }
 
-/// Where the OpenAPI description is read from: `$BOTWATCH_DISCORD_OPENAPI`, else
-/// `../shared/discord/openapi.json` beside the crate.
-pub fn openapi_path() -> std::path::PathBuf {
-    match std::env::var_os(OPENAPI_ENV) {
-        Some(p) if !p.is_empty() => p.into(),
-        _ => concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/discord/openapi.json"
-        )
-        .into(),
+/// Where Discord's OpenAPI description is read from, and whether it must be there.
+pub enum OpenApiSource {
+    /// Named by `$BOTWATCH_DISCORD_OPENAPI`: required, a missing file fails the tests.
+    Named(std::path::PathBuf),
+    /// `../shared/discord/openapi.json` beside the crate: used when present.
+    Beside(std::path::PathBuf),
+}
+
+impl OpenApiSource {
+    /// The file's path.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            OpenApiSource::Named(path) | OpenApiSource::Beside(path) => path,
+        }
     }
+
+    /// Whether a missing file is an error rather than a reason to check limits only.
+    pub fn is_required(&self) -> bool {
+        matches!(self, OpenApiSource::Named(_))
+    }
+}
+
+/// Where the OpenAPI description is read from: `$BOTWATCH_DISCORD_OPENAPI` (required), else
+/// `../shared/discord/openapi.json` beside the crate (when present).
+pub fn openapi_source() -> OpenApiSource {
+    match std::env::var_os(OPENAPI_ENV) {
+        Some(p) if !p.is_empty() => OpenApiSource::Named(p.into()),
+        _ => OpenApiSource::Beside(
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../shared/discord/openapi.json"
+            )
+            .into(),
+        ),
+    }
+}
+
+/// Whether bodies are validated against Discord's OpenAPI description in this run (see
+/// [`openapi_source`]); tests of the schema check itself have nothing to test without it.
+pub fn openapi_available() -> bool {
+    schema::spec().is_some()
 }

@@ -14,6 +14,10 @@ const PUT_COMMANDS_SCHEMA: &str =
     "#/paths/~1applications~1{application_id}~1commands/put/requestBody/content/application~1json/schema";
 const PUT_GUILD_COMMANDS_SCHEMA: &str = "#/paths/~1applications~1{application_id}~1guilds~1{guild_id}~1commands/put/requestBody/content/application~1json/schema";
 
+/// Discord's interaction callback types (PONG, CHANNEL_MESSAGE_WITH_SOURCE, DEFERRED_…,
+/// UPDATE_MESSAGE, AUTOCOMPLETE_RESULT, MODAL, PREMIUM_REQUIRED, LAUNCH_ACTIVITY).
+const CALLBACK_TYPES: [i64; 9] = [1, 4, 5, 6, 7, 8, 9, 10, 12];
+
 /// One problem in a request body: where (a JSON pointer), a Discord-like code, and what.
 #[derive(Debug, Clone)]
 pub(super) struct Problem {
@@ -90,6 +94,16 @@ fn callback_problems(body: &Value) -> Vec<Problem> {
             problems.extend(empty_message_problem(data, "/data"));
         }
         Some(7) => problems.extend(message_limit_problems(data, "/data")),
+        Some(kind) if CALLBACK_TYPES.contains(&kind) => {}
+        // The schema says so too, where it is there; a bare clone must still refuse it.
+        _ if problems.is_empty() => problems.push(problem(
+            "/type",
+            "BASE_TYPE_CHOICES",
+            format!(
+                "not an interaction callback type (one of {CALLBACK_TYPES:?}): {}",
+                body.get("type").unwrap_or(&Value::Null)
+            ),
+        )),
         _ => {}
     }
     problems
