@@ -13,7 +13,7 @@ use std::time::Duration;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use rand::Rng;
 
-use crate::alerts::{advance, AlertInstance, AlertKey, Changes, Phase};
+use crate::alerts::{advance, AlertInstance, AlertKey, Changes, Phase, Tick};
 use crate::analytics::{AnalyticsClient, Bot, ClientSettings, PollError, Snapshot};
 use crate::config::Config;
 use crate::metrics::AlertLabels;
@@ -252,7 +252,11 @@ impl BotLoop {
             bot_name: &self.bot.name,
             api,
         };
-        advance(&self.pipeline.rules(), &mut self.instances, &input, now)
+        let tick = Tick {
+            now,
+            poll_interval: self.pipeline.poll_interval,
+        };
+        advance(&self.pipeline.rules(), &mut self.instances, &input, tick)
     }
 
     async fn commit(

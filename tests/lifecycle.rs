@@ -5,88 +5,12 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use botwatch::alerts::{advance, AlertInstance, AlertKey, Changes, Phase};
-use botwatch::analytics::Snapshot;
-use botwatch::rules::{ApiStatus, EvalInput, RuleSet};
+use botwatch::alerts::{advance, Phase, Tick};
+use botwatch::rules::{ApiStatus, EvalInput};
 use botwatch::time::Timestamp;
 use serde_json::json;
+use support::lifecycle::Bot;
 use support::{rules, snapshot};
-
-/// One bot's alert state, driven poll by poll.
-struct Bot {
-    rules: RuleSet,
-    instances: BTreeMap<AlertKey, AlertInstance>,
-    previous: Option<Snapshot>,
-    failures: u32,
-    now: Timestamp,
-}
-
-impl Bot {
-    fn new(yaml: &str) -> Bot {
-        Bot {
-            rules: rules(yaml),
-            instances: BTreeMap::new(),
-            previous: None,
-            failures: 0,
-            now: Timestamp(1_700_000_000_000),
-        }
-    }
-
-    /// A successful poll `seconds` after the last one; returns the events as readable lines.
-    fn poll(&mut self, seconds: i64, data: serde_json::Value) -> Vec<String> {
-        let current = snapshot(data);
-        self.failures = 0;
-        let lines = self.step(seconds, Some(&current));
-        self.previous = Some(current);
-        lines
-    }
-
-    /// A failed poll.
-    fn fail(&mut self, seconds: i64) -> Vec<String> {
-        self.failures += 1;
-        self.step(seconds, None)
-    }
-
-    fn step(&mut self, seconds: i64, current: Option<&Snapshot>) -> Vec<String> {
-        self.now = Timestamp(self.now.0 + seconds * 1000);
-        let api = if current.is_some() {
-            ApiStatus::up()
-        } else {
-            ApiStatus {
-                up: false,
-                consecutive_failures: self.failures,
-                error: Some("timeout".into()),
-                error_kind: Some("timeout"),
-            }
-        };
-        let input = EvalInput {
-            snapshot: current,
-            previous: self.previous.as_ref(),
-            bot_id: "b1",
-            bot_name: "Support",
-            api: &api,
-        };
-        lines(&advance(&self.rules, &mut self.instances, &input, self.now))
-    }
-
-    fn phase(&self, rule: &str) -> Option<Phase> {
-        self.instances
-            .values()
-            .find(|i| i.key.rule == rule)
-            .map(|i| i.phase)
-    }
-}
-
-fn lines(changes: &Changes) -> Vec<String> {
-    changes
-        .events
-        .iter()
-        .map(|e| match e.key.platform {
-            Some(p) => format!("{:?} {} {p}", e.transition, e.key.rule),
-            None => format!("{:?} {}", e.transition, e.key.rule),
-        })
-        .collect()
-}
 
 fn quota(used: i64) -> serde_json::Value {
     json!({"lineQuota": 1000, "lineQuotaConsumption": used})
@@ -232,7 +156,7 @@ fn a_platform_that_was_never_integrated_never_raises_an_alert() {
         events.is_empty(),
         "instagram is false throughout: {events:?}"
     );
-    assert!(bot.instances.is_empty());
+    assert!(bot.has_no_instances());
 }
 
 #[test]
@@ -326,9 +250,14 @@ fn events_carry_rendered_texts_and_a_resolution_repeats_what_was_announced() {
         bot_name: "Support",
         api: &api,
     };
-    let fired = advance(&rules, &mut instances, &input, Timestamp(1_000))
-        .events
-        .remove(0);
+    let fired = advance(
+        &rules,
+        &mut instances,
+        &input,
+        Tick::exact(Timestamp(1_000)),
+    )
+    .events
+    .remove(0);
     assert_eq!(fired.summary, "900/1000 on Support");
     assert_eq!(fired.labels.get("team").map(String::as_str), Some("ops"));
     assert_eq!(fired.severity.as_str(), "critical");
@@ -337,9 +266,14 @@ fn events_carry_rendered_texts_and_a_resolution_repeats_what_was_announced() {
         snapshot: Some(&low),
         ..input
     };
-    let resolved = advance(&rules, &mut instances, &input, Timestamp(61_000))
-        .events
-        .remove(0);
+    let resolved = advance(
+        &rules,
+        &mut instances,
+        &input,
+        Tick::exact(Timestamp(61_000)),
+    )
+    .events
+    .remove(0);
     assert_eq!(resolved.summary, "900/1000 on Support");
     assert_eq!(resolved.fired_at, Some(Timestamp(1_000)));
 }

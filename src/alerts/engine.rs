@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::instance::{AlertInstance, AlertKey, AnnouncedText};
-use super::lifecycle::{step, Timing, Transition};
+use super::lifecycle::{step, Tick, Timing, Transition};
 use crate::rules::{evaluate, EvalInput, Evaluation, Rule, RuleSet, Severity, Truth};
 use crate::time::Timestamp;
 
@@ -67,13 +67,14 @@ impl Changes {
     }
 }
 
-/// Evaluates `rules` on `input` and moves the bot's `instances` forward to `now`.
+/// Evaluates `rules` on `input` and moves the bot's `instances` forward to `tick`.
 pub fn advance(
     rules: &RuleSet,
     instances: &mut BTreeMap<AlertKey, AlertInstance>,
     input: &EvalInput<'_>,
-    now: Timestamp,
+    tick: Tick,
 ) -> Changes {
+    let now = tick.now;
     let mut changes = Changes::default();
     let mut seen = HashSet::new();
     for evaluation in evaluate(rules, input) {
@@ -95,7 +96,7 @@ pub fn advance(
             evaluation.fire.known(),
             evaluation.recover.known(),
             &timing,
-            now,
+            tick,
         );
         if let Some((transition, instance)) = &stepped.transition {
             let event = announce(evaluation.rule, *transition, instance, input, now);

@@ -10,4 +10,4 @@ pub mod lifecycle;
 
 pub use engine::{advance, AlertEvent, Changes};
 pub use instance::{AlertInstance, AlertKey, AnnouncedText, Phase};
-pub use lifecycle::{Timing, Transition};
+pub use lifecycle::{Tick, Timing, Transition};

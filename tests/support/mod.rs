@@ -8,6 +8,7 @@ pub mod discord;
 pub mod harness;
 pub mod hostile;
 pub mod interactions;
+pub mod lifecycle;
 pub mod logs;
 pub mod process;
 
