@@ -351,14 +351,47 @@ impl Notifier for DiscordNotifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::Timestamp;
+
+    fn event_at(at: Timestamp) -> AlertEvent {
+        AlertEvent {
+            transition: Transition::Fired,
+            key: crate::alerts::AlertKey {
+                rule: "quota".into(),
+                bot_id: "b1".into(),
+                platform: None,
+            },
+            bot_name: "Support".into(),
+            severity: crate::rules::Severity::Warning,
+            labels: Default::default(),
+            summary: "quota high".into(),
+            description: None,
+            value: None,
+            active_since: at,
+            fired_at: Some(at),
+            at,
+            channel: None,
+        }
+    }
 
     #[test]
-    fn nonces_fit_discord_and_differ_by_item_and_part() {
-        assert_eq!(base36(0), "0");
-        assert_eq!(base36(36 * 36), "100");
-        // Any time before the year 5000 and any outbox id fit in Discord's 25 characters.
-        let year_5000_ms = 95_617_584_000_000u64;
-        let longest = format!("{}.{}c", base36(year_5000_ms), base36(i64::MAX as u64));
-        assert!(longest.len() <= 25, "{longest}");
+    fn nonces_fit_discord_are_stable_and_differ_by_item_event_and_part() {
+        // Any event before the year 5000 and any outbox id fit in Discord's 25 characters.
+        let year_5000 = event_at(Timestamp(95_617_584_000_000));
+        let longest = nonce(i64::MAX, &year_5000, 'c');
+        assert!(!longest.is_empty() && longest.len() <= 25, "{longest}");
+        // A retry of the same step sends the same nonce, so Discord can drop the duplicate.
+        let event = event_at(Timestamp(1_700_000_000_000));
+        assert_eq!(nonce(7, &event, 'c'), nonce(7, &event, 'c'));
+        // Another part of the same item, another item, or the same id reused by a later
+        // event must not be taken for a duplicate.
+        let nonces = [
+            nonce(7, &event, 'c'),
+            nonce(7, &event, 'n'),
+            nonce(8, &event, 'c'),
+            nonce(7, &event_at(Timestamp(1_700_000_000_001)), 'c'),
+        ];
+        let distinct: std::collections::HashSet<_> = nonces.iter().collect();
+        assert_eq!(distinct.len(), nonces.len(), "{nonces:?}");
     }
 }
