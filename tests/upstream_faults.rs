@@ -329,3 +329,31 @@ async fn a_429_pauses_the_bot_for_its_retry_after_then_polling_resumes() {
     assert!(resumed_after >= Duration::from_secs(2), "{resumed_after:?}");
     sim.shutdown();
 }
+
+/// What the socket buffers between the fake and the client may hold beyond what the client
+/// read: more than the fake's pace lets it get ahead by, far less than the body.
+const SOCKET_SLACK: usize = 256 * 1024;
+
+#[tokio::test]
+async fn a_body_over_the_cap_is_read_no_further_than_the_cap() {
+    let huge = format!("{{\"lineProgram\": \"{}\"}}", "x".repeat(TEN_MB));
+    let mut sim = fake_analytics(vec![("b1", vec![stream(huge, 1000, 0, false)])]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db");
+    let config = config(&sim, vec![bot("b1")], &state);
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&state, Duration::from_secs(3600)).unwrap());
+    let (_pipeline, mut bot_loop) =
+        start_pipeline(&config, RULES, store.clone(), Arc::new(Recorder::default())).await;
+    bot_loop.poll_once().await.unwrap();
+    // Once the server has stopped, nothing more can be sent.
+    sim.stop().await;
+    let sent = sim.streamed_bytes();
+    let cap = config.analytics.max_body_bytes;
+    assert!(
+        sent <= cap + SOCKET_SLACK,
+        "{sent} bytes of a {TEN_MB}-byte body were sent for a cap of {cap}"
+    );
+    let api = store.load_bot("b1").unwrap().api.unwrap();
+    assert_eq!(api.error_kind, Some("body_too_large"));
+}

@@ -9,6 +9,7 @@ mod scenario;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -117,6 +118,8 @@ struct SimState {
     served: HashMap<String, usize>,
     /// The latest requests (a bounded log: the simulator may serve a demo or a soak for hours).
     received: std::collections::VecDeque<ReceivedRequest>,
+    /// Bytes of streamed bodies that the server took to send (see [`Simulator::streamed_bytes`]).
+    streamed: Arc<AtomicUsize>,
 }
 
 /// A running simulator. Dropping it does not stop the server; call [`Simulator::shutdown`].
@@ -179,6 +182,13 @@ impl Simulator {
         self.lock().received.iter().cloned().collect()
     }
 
+    /// Bytes of [`Step::Stream`] bodies handed to the connection so far. The server takes the
+    /// next part only once the connection accepts more, so a client that stops reading stops
+    /// this count: it is what the client read, plus what the socket buffers hold.
+    pub fn streamed_bytes(&self) -> usize {
+        self.lock().streamed.load(Ordering::Relaxed)
+    }
+
     /// How many requests for this bot have been answered from its timeline.
     pub fn served(&self, bot_id: &str) -> usize {
         self.lock().served.get(bot_id).copied().unwrap_or(0)
@@ -232,7 +242,7 @@ async fn answer(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let step = {
+    let (step, streamed) = {
         let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
         let step = next_step(&mut state, &query.bot_id, &headers, &body);
         if state.received.len() >= RECEIVED_KEPT {
@@ -242,10 +252,10 @@ async fn answer(
             bot_id: query.bot_id.clone(),
             authorized: step.is_some(),
         });
-        step
+        (step, state.streamed.clone())
     };
     match step {
-        Some(step) => play(step).await,
+        Some(step) => play(step, streamed).await,
         None => (StatusCode::UNAUTHORIZED, "invalid token or secret").into_response(),
     }
 }
@@ -267,7 +277,7 @@ fn next_step(state: &mut SimState, bot_id: &str, headers: &HeaderMap, body: &[u8
     timeline.steps.get(index).cloned()
 }
 
-async fn play(mut step: Step) -> Response {
+async fn play(mut step: Step, streamed: Arc<AtomicUsize>) -> Response {
     // Bounded: each Delay unwraps one level of a finite, owned structure, and a Status
     // becomes a StatusBody once.
     loop {
@@ -315,13 +325,19 @@ async fn play(mut step: Step) -> Response {
                 pieces,
                 every,
                 cut,
-            } => streamed(body, pieces, every, cut),
+            } => stream_body(body, pieces, every, cut, streamed),
         };
     }
 }
 
 /// A `200` whose body is sent piece by piece (chunked, so with no Content-Length).
-fn streamed(body: String, pieces: usize, every: Duration, cut: bool) -> Response {
+fn stream_body(
+    body: String,
+    pieces: usize,
+    every: Duration,
+    cut: bool,
+    sent: Arc<AtomicUsize>,
+) -> Response {
     let pieces = pieces.max(1);
     let size = body.len().div_ceil(pieces).max(1);
     let mut parts: Vec<Result<axum::body::Bytes, std::io::Error>> = body
@@ -335,9 +351,15 @@ fn streamed(body: String, pieces: usize, every: Duration, cut: bool) -> Response
             *last = Err(std::io::Error::other("simulated cut"));
         }
     }
-    let stream = futures_util::stream::iter(parts).then(move |part| async move {
-        tokio::time::sleep(every).await;
-        part
+    let stream = futures_util::stream::iter(parts).then(move |part| {
+        let sent = sent.clone();
+        async move {
+            tokio::time::sleep(every).await;
+            if let Ok(bytes) = &part {
+                sent.fetch_add(bytes.len(), Ordering::Relaxed);
+            }
+            part
+        }
     });
     (
         [("content-type", "application/json")],
