@@ -305,28 +305,22 @@ async fn a_429_pauses_the_bot_for_its_retry_after_then_polling_resumes() {
         start_pipeline(&config, RULES, store, Arc::new(Recorder::default())).await;
     let (stop, shutdown) = botwatch::shutdown::channel();
     let running = tokio::spawn(bot_loop.run(shutdown));
-    let first = tokio::time::Instant::now();
-    // Bounded waits: the 429 is the first poll; without the pause, a poll every 100 ms.
-    for _ in 0..100 {
-        if sim.served("b1") >= 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    let during_the_pause = sim.served("b1");
+    // Bounded: the 429 is the first poll, the pause 2 s; without it, a poll every 100 ms.
     for _ in 0..100 {
         if sim.served("b1") >= 2 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let resumed_after = first.elapsed();
     stop.trigger();
     running.await.unwrap();
-    assert_eq!(during_the_pause, 1, "no poll 1.2 s into a 2 s Retry-After");
-    assert!(sim.served("b1") >= 2, "polling resumed after the pause");
-    assert!(resumed_after >= Duration::from_secs(2), "{resumed_after:?}");
+    let received = sim.received();
+    assert!(received.len() >= 2, "polling resumed after the pause");
+    let gap = received[1].at - received[0].at;
+    assert!(
+        gap >= Duration::from_secs(2),
+        "the poll after a 429 with Retry-After: 2 came {gap:?} later"
+    );
     sim.shutdown();
 }
 

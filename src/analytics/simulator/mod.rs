@@ -110,6 +110,8 @@ pub struct ReceivedRequest {
     pub bot_id: String,
     /// Whether token and secret matched the bot's timeline.
     pub authorized: bool,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -251,6 +253,7 @@ async fn answer(
         state.received.push_back(ReceivedRequest {
             bot_id: query.bot_id.clone(),
             authorized: step.is_some(),
+            at: std::time::Instant::now(),
         });
         (step, state.streamed.clone())
     };
