@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use botwatch::analytics::simulator::{Simulator, Step};
@@ -39,16 +38,66 @@ fn is_post_to_ops(r: &Recorded) -> bool {
     r.method == "POST" && r.path.ends_with("/channels/111/messages")
 }
 
-fn titles(messages: &[StoredMessage]) -> Vec<String> {
-    messages
+/// Whether Discord stored a card posted to the ops channel and has not answered yet.
+fn stored_unanswered(fake: &FakeDiscord) -> bool {
+    fake.requests()
+        .iter()
+        .any(|r| is_post_to_ops(r) && r.status == 200 && !r.answered)
+}
+
+/// The alert of each card, as (rule, bot id): the rule from the footer (`rule NAME ·
+/// botwatch`), the bot from the `Bot` field (`Name (`id`)`); sorted.
+fn alerts_of(messages: &[StoredMessage]) -> Vec<(String, String)> {
+    let mut alerts: Vec<(String, String)> = messages
         .iter()
         .map(|m| {
-            m.body["embeds"][0]["title"]
-                .as_str()
-                .unwrap_or("")
-                .to_owned()
+            let embed = &m.body["embeds"][0];
+            let footer = embed["footer"]["text"].as_str().unwrap_or("");
+            let rule = footer
+                .strip_prefix("rule ")
+                .and_then(|t| t.strip_suffix(" · botwatch"));
+            let bot = embed["fields"]
+                .as_array()
+                .and_then(|fields| fields.iter().find(|f| f["name"] == "Bot"))
+                .and_then(|f| f["value"].as_str())
+                .and_then(|v| v.split('`').nth(1));
+            (
+                rule.unwrap_or("?").to_owned(),
+                bot.unwrap_or("?").to_owned(),
+            )
         })
+        .collect();
+    alerts.sort();
+    alerts
+}
+
+/// Both quota alerts of each bot in `ids`, as [`alerts_of`] gives them.
+fn quota_alerts(ids: &[&str]) -> Vec<(String, String)> {
+    let mut alerts: Vec<(String, String)> = ids
+        .iter()
+        .flat_map(|id| {
+            ["line-quota-critical", "line-quota-high"].map(|r| (r.into(), id.to_string()))
+        })
+        .collect();
+    alerts.sort();
+    alerts
+}
+
+/// The nonces of the posts to the ops channel that `is_card` picks, in the order sent.
+fn nonces_of(fake: &FakeDiscord, is_card: fn(&Recorded) -> bool) -> Vec<String> {
+    fake.requests()
+        .iter()
+        .filter(|r| is_post_to_ops(r) && is_card(r))
+        .map(|r| r.body["nonce"].as_str().unwrap_or("(none)").to_owned())
         .collect()
+}
+
+/// A post of the "Facebook integration dropped" card.
+fn is_dropped_card(r: &Recorded) -> bool {
+    is_post_to_ops(r)
+        && r.body["embeds"][0]["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("Facebook integration dropped"))
 }
 
 /// Kills `running` with SIGKILL and checks it did not exit by itself.
@@ -70,28 +119,47 @@ async fn a_sigkill_during_delivery_loses_nothing_and_doubles_nothing() {
 
     // Discord stores each card at once but answers late: the process dies waiting for an answer,
     // so the next one must not post again what Discord already has.
-    fake.fail_next(4, Failure::LateAnswer(Duration::from_secs(3)));
+    fake.fail_next_where(
+        2,
+        is_post_to_ops,
+        Failure::LateAnswer(Duration::from_secs(3)),
+    );
     let first = Running::start(dir.path(), &ARGS, &SECRETS);
     first.lines_until(2, |l| l.contains("FIRING"), Duration::from_secs(30));
-    let posting = || fake.requests().iter().any(is_post_to_ops);
     assert!(
-        wait_until(Duration::from_secs(5), posting).await,
-        "a card was on its way when the process died"
-    );
-    assert!(
-        fake.messages("111").len() < 2,
-        "not everything was delivered"
+        wait_until(Duration::from_secs(5), || stored_unanswered(&fake)).await,
+        "a card was stored by Discord and not yet answered when the process died"
     );
     kill(first);
+    let before_restart = fake.requests().len();
 
     let second = Running::start(dir.path(), &ARGS, &SECRETS);
     wait_until(Duration::from_secs(10), || fake.messages("111").len() >= 2).await;
     stop(second);
-    let titles = titles(&fake.messages("111"));
-    assert_eq!(titles.len(), 2, "one card per alert: {titles:?}");
+    assert_eq!(
+        alerts_of(&fake.messages("111")),
+        quota_alerts(&["b1"]),
+        "each alert's card exactly once"
+    );
+    // Each card that Discord stored but never answered was posted again, with the nonce it
+    // first had, so Discord gave back the stored message instead of a second one.
+    let requests = fake.requests();
+    let (before, after) = requests.split_at(before_restart);
+    let nonce = |r: &Recorded| r.body["nonce"].as_str().unwrap_or("(none)").to_owned();
+    let unanswered: Vec<String> = before
+        .iter()
+        .filter(|r| is_post_to_ops(r) && !r.answered)
+        .map(nonce)
+        .collect();
+    let reposted: Vec<String> = after
+        .iter()
+        .filter(|r| is_post_to_ops(r))
+        .map(nonce)
+        .collect();
+    assert!(!unanswered.is_empty());
     assert!(
-        titles.iter().any(|t| t.starts_with("LINE quota at 99.0 %")),
-        "{titles:?}"
+        unanswered.iter().all(|n| reposted.contains(n)),
+        "unanswered {unanswered:?}, posted after the restart {reposted:?}"
     );
     fake.assert_no_violations();
 }
@@ -110,12 +178,15 @@ async fn a_sigkill_during_an_alert_storm_loses_nothing_and_doubles_nothing() {
     write_config_with_bots(dir.path(), &sim.base_url(), &fake.base_url(), &more, limits);
     let expected = 2 * ids.len();
 
-    fake.fail_next(6, Failure::LateAnswer(Duration::from_secs(2)));
+    fake.fail_next_where(
+        6,
+        is_post_to_ops,
+        Failure::LateAnswer(Duration::from_secs(2)),
+    );
     let first = Running::start(dir.path(), &ARGS, &SECRETS);
-    first.lines_until(expected, |l| l.contains("FIRING"), Duration::from_secs(30));
     assert!(
-        wait_until(Duration::from_secs(10), || !fake.messages("111").is_empty()).await,
-        "the storm was being delivered"
+        wait_until(Duration::from_secs(30), || stored_unanswered(&fake)).await,
+        "the storm was being delivered, a card stored by Discord and not yet answered"
     );
     let before = fake.messages("111").len();
     assert!(
@@ -139,13 +210,15 @@ async fn a_sigkill_during_an_alert_storm_loses_nothing_and_doubles_nothing() {
             .all(|(id, n)| sim.served(id) >= n + 2)
     };
     assert!(wait_until(Duration::from_secs(60), polled_twice).await);
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    stop(second);
-    let titles = titles(&fake.messages("111"));
-    let distinct: BTreeSet<&String> = titles.iter().collect();
-    assert!(all, "only {} of {expected} cards", titles.len());
-    assert_eq!(titles.len(), expected, "no card twice: {titles:#?}");
-    assert_eq!(distinct.len(), expected, "one card per alert: {titles:#?}");
+    stop(second); // delivers what is on its way
+
+    let messages = fake.messages("111");
+    assert!(all, "only {} of {expected} cards", messages.len());
+    assert_eq!(
+        alerts_of(&messages),
+        quota_alerts(&ids),
+        "every alert of the storm, each exactly once"
+    );
     fake.assert_no_violations();
     support::assert_documented(&format!(
         "{expected} of {expected} cards delivered, 0 lost, 0 duplicated"
@@ -165,19 +238,20 @@ async fn a_transition_across_crashes_is_caught_and_announced_once() {
     // 2. While botwatch is down, the Facebook integration drops. The next process catches
     //    it, and dies after Discord stored the card but before it answered.
     sim.set_steps("b1", vec![quota_99(false)]);
-    fake.fail_next(3, Failure::LateAnswer(Duration::from_secs(3)));
+    fake.fail_next_where(
+        1,
+        is_dropped_card,
+        Failure::LateAnswer(Duration::from_secs(3)),
+    );
     let second = Running::start(dir.path(), &ARGS, &SECRETS);
-    let in_flight = || {
-        fake.requests().iter().any(|r| {
-            is_post_to_ops(r)
-                && r.body["embeds"][0]["title"]
-                    .as_str()
-                    .is_some_and(|t| t.contains("Facebook integration dropped"))
-        })
+    let stored_unanswered = || {
+        fake.requests()
+            .iter()
+            .any(|r| is_dropped_card(r) && r.status == 200 && !r.answered)
     };
     assert!(
-        wait_until(Duration::from_secs(20), in_flight).await,
-        "the integration card was on its way"
+        wait_until(Duration::from_secs(20), stored_unanswered).await,
+        "the integration card was stored by Discord and not yet answered"
     );
     kill(second);
 
@@ -191,37 +265,41 @@ async fn a_transition_across_crashes_is_caught_and_announced_once() {
             .any(|m| m.body["embeds"][0]["color"] == RESOLVED)
     };
     assert!(wait_until(Duration::from_secs(20), resolved).await);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Two more polls: an alert announced again would be on its way by then, and the stop
+    // delivers what is on its way.
+    let served = sim.served("b1");
+    assert!(wait_until(Duration::from_secs(20), || sim.served("b1") >= served + 2).await);
     stop(third);
 
     let messages = cards();
-    let titles = titles(&messages);
-    let quota = titles
-        .iter()
-        .filter(|t| t.starts_with("LINE quota"))
-        .count();
-    let dropped: Vec<&StoredMessage> = messages
-        .iter()
-        .filter(|m| {
-            m.body["embeds"][0]["title"]
-                .as_str()
-                .is_some_and(|t| t.contains("Facebook integration dropped"))
-        })
-        .collect();
-    let replies = messages
-        .iter()
-        .filter(|m| m.body["message_reference"].is_object())
-        .count();
+    let (replies, cards): (Vec<StoredMessage>, Vec<StoredMessage>) = messages
+        .into_iter()
+        .partition(|m| m.body["message_reference"].is_object());
+    let mut announced = quota_alerts(&["b1"]);
+    announced.push(("integration-dropped".into(), "b1".into()));
+    announced.sort();
     assert_eq!(
-        quota, 2,
-        "the quota alerts were not announced again: {titles:#?}"
+        alerts_of(&cards),
+        announced,
+        "the quota alerts not announced again, the drop announced once"
     );
-    assert_eq!(dropped.len(), 1, "the drop was announced once: {titles:#?}");
+    let dropped = cards
+        .iter()
+        .find(|m| m.body["embeds"][0]["footer"]["text"] == "rule integration-dropped · botwatch");
     assert_eq!(
-        dropped[0].body["embeds"][0]["color"], RESOLVED,
+        dropped.map(|m| &m.body["embeds"][0]["color"]),
+        Some(&json!(RESOLVED)),
         "and resolved"
     );
-    assert_eq!(replies, 1, "one reply, for the resolution: {titles:#?}");
-    assert_eq!(messages.len(), 4, "{titles:#?}");
+    assert_eq!(
+        replies.len(),
+        1,
+        "one reply, for the resolution: {replies:#?}"
+    );
+    let nonces = nonces_of(&fake, is_dropped_card);
+    assert!(
+        nonces.len() >= 2 && nonces.iter().all(|n| *n == nonces[0]),
+        "the unanswered card was posted again with its first nonce: {nonces:?}"
+    );
     fake.assert_no_violations();
 }

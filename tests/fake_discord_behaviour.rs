@@ -278,3 +278,37 @@ async fn a_dropped_connection_gets_no_answer() {
     let (status, _) = post(&fake, &messages_path(), json!({"content": "next"})).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn a_failure_aimed_at_edits_leaves_other_requests_alone() {
+    let fake = FakeDiscord::start().await;
+    fake.fail_next_where(1, |r| r.method == "PATCH", Failure::ServerError(503));
+    let (status, created) = post(&fake, &messages_path(), json!({"content": "a"})).await;
+    assert_eq!(status, 200, "the post is not aimed at");
+    let edit = format!("{}/{}", messages_path(), created["id"].as_str().unwrap());
+    assert_eq!(patch(&fake, &edit, json!({"content": "b"})).await.0, 503);
+    assert_eq!(patch(&fake, &edit, json!({"content": "c"})).await.0, 200);
+}
+
+#[tokio::test]
+async fn a_late_answer_the_client_gave_up_on_stays_unanswered_but_stored() {
+    let fake = FakeDiscord::start().await;
+    fake.fail_next(1, Failure::LateAnswer(Duration::from_secs(5)));
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let url = format!("{}/api/v10{}", fake.base_url(), messages_path());
+    let sent = impatient
+        .post(url)
+        .header("Authorization", "Bot test-token")
+        .json(&json!({"content": "late"}))
+        .send()
+        .await;
+    assert!(sent.is_err(), "the client timed out");
+    let request = &fake.requests()[0];
+    assert_eq!((request.status, request.answered), (200, false));
+    assert_eq!(fake.messages(CHANNEL).len(), 1);
+    post(&fake, &messages_path(), json!({"content": "on time"})).await;
+    assert!(fake.requests()[1].answered);
+}

@@ -77,6 +77,9 @@ pub struct Recorded {
     pub status: u16,
     /// The `Authorization` header, if sent (serenity sends `Bot {token}`).
     pub authorization: Option<String>,
+    /// Whether the fake finished answering it. A client that hung up (or died) while a
+    /// [`Failure::LateAnswer`] slept leaves it `false`.
+    pub answered: bool,
 }
 
 /// A message the fake created, as it is now.
@@ -191,12 +194,24 @@ impl FakeDiscord {
 
     /// Makes the next `n` requests (any route) fail with `failure` before they are processed.
     pub fn fail_next(&self, n: usize, failure: Failure) {
-        let mut state = self.shared.lock();
-        for _ in 0..n {
-            state.failures.push_back(failure.clone());
-        }
+        self.fail_next_where(n, |_| true, failure);
     }
 
+    /// Makes the next `n` requests for which `aim` holds fail with `failure`; other requests
+    /// pass untouched (the gateway lookup, say, when a test means a card's post). Failures
+    /// queued earlier are taken first.
+    pub fn fail_next_where(
+        &self,
+        n: usize,
+        aim: impl Fn(&Recorded) -> bool + Send + Sync + 'static,
+        failure: Failure,
+    ) {
+        let aim: state::Aim = Arc::new(aim);
+        let mut state = self.shared.lock();
+        for _ in 0..n {
+            state.failures.push_back((aim.clone(), failure.clone()));
+        }
+    }
     /// The current "original" response data of an interaction (from a type 4 callback, or from
     /// the first `PATCH .../messages/@original` after a deferred callback), edits applied.
     pub fn original_response(&self, interaction_token: &str) -> Option<Value> {

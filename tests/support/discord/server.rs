@@ -85,26 +85,51 @@ async fn handle(
     let path = uri.path().to_string();
     let query = uri.query().map(str::to_string);
     let (body, not_json) = parse_body(&bytes);
-    let (index, failure) = shared.record(Recorded {
+    let request = Recorded {
         method: method.to_string(),
-        path: path.clone(),
-        query: query.clone(),
-        body: body.clone(),
+        path,
+        query,
+        body,
         status: 0,
         authorization: authorization(&headers),
-    });
+        answered: false,
+    };
+    let (index, failure) = shared.record(request.clone());
+    let response = respond(
+        &shared,
+        &conn,
+        (index, &request),
+        failure,
+        &method,
+        not_json,
+    )
+    .await;
+    shared.mark_answered(index);
+    response
+}
 
+/// The answer to a recorded request (with its index): a scripted failure's, or the route's.
+/// A client that hangs up while this runs drops it, and the request stays unanswered.
+async fn respond(
+    shared: &Arc<Shared>,
+    conn: &ConnHandle,
+    (index, request): (usize, &Recorded),
+    failure: Option<Failure>,
+    method: &Method,
+    not_json: Option<String>,
+) -> Response {
+    let (path, query, body) = (&request.path, request.query.as_deref(), &request.body);
     match failure {
         None => {}
         Some(Failure::Delay(delay)) => tokio::time::sleep(delay).await,
         Some(Failure::LateAnswer(delay)) => {
-            let reply = routes::answer(&shared, &method, &path, query.as_deref(), &body, not_json);
+            let reply = routes::answer(shared, method, path, query, body, not_json);
             shared.set_status(index, reply.status);
             tokio::time::sleep(delay).await;
             return reply.into_response();
         }
         Some(Failure::ResetAfterProcessing) => {
-            let reply = routes::answer(&shared, &method, &path, query.as_deref(), &body, not_json);
+            let reply = routes::answer(shared, method, path, query, body, not_json);
             shared.set_status(index, reply.status);
             conn.killed.store(true, Ordering::SeqCst);
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -121,7 +146,7 @@ async fn handle(
         }
     }
 
-    let reply = routes::answer(&shared, &method, &path, query.as_deref(), &body, not_json);
+    let reply = routes::answer(shared, method, path, query, body, not_json);
     shared.set_status(index, reply.status);
     reply.into_response()
 }

@@ -40,13 +40,16 @@ impl Msg {
     }
 }
 
+/// Which requests a scripted failure is for.
+pub(super) type Aim = std::sync::Arc<dyn Fn(&Recorded) -> bool + Send + Sync>;
+
 /// The state behind the lock.
 #[derive(Default)]
 pub(super) struct Inner {
     pub(super) requests: Vec<Recorded>,
     pub(super) messages: Vec<Msg>,
     pub(super) violations: Vec<String>,
-    pub(super) failures: VecDeque<Failure>,
+    pub(super) failures: VecDeque<(Aim, Failure)>,
     /// The original response of each interaction token.
     pub(super) originals: HashMap<String, Msg>,
     /// Interaction tokens answered with a deferred callback (type 5) and no original yet.
@@ -99,12 +102,23 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Records a request and takes the next scripted failure, in one go so that concurrent
-    /// requests get the failures in arrival order. Returns the request's index.
+    /// Records a request and takes the first scripted failure aimed at it, in one go so that
+    /// concurrent requests get the failures in arrival order. Returns the request's index.
     pub(super) fn record(&self, request: Recorded) -> (usize, Option<Failure>) {
         let mut state = self.lock();
+        let aimed = state.failures.iter().position(|(aim, _)| aim(&request));
+        let failure = aimed
+            .and_then(|i| state.failures.remove(i))
+            .map(|(_, failure)| failure);
         state.requests.push(request);
-        (state.requests.len() - 1, state.failures.pop_front())
+        (state.requests.len() - 1, failure)
+    }
+
+    /// Notes that the request at `index` has been answered.
+    pub(super) fn mark_answered(&self, index: usize) {
+        if let Some(r) = self.lock().requests.get_mut(index) {
+            r.answered = true;
+        }
     }
 
     /// Sets the status answered to the request at `index`.
