@@ -47,7 +47,8 @@ async fn quota_pipeline(
 }
 
 #[tokio::test]
-async fn a_valid_reload_keeps_alert_state_and_a_broken_one_keeps_the_old_rules() {
+async fn a_valid_reload_keeps_alert_state_and_a_broken_one_keeps_the_old_rules_and_tells_the_admin_once(
+) {
     let dir = tempfile::tempdir().unwrap();
     let figures = json!({"lineQuota": 1000, "lineQuotaConsumption": 900, "lineProgram": "輕用量"});
     let (_sim, rules_path, pipeline, mut bot_loop, recorder) =
@@ -91,9 +92,20 @@ async fn a_valid_reload_keeps_alert_state_and_a_broken_one_keeps_the_old_rules()
         .metrics()
         .encode()
         .contains("botwatch_rules_reload_ok 0"));
+    // The admin destination is told, with the error at its position, once: the same broken
+    // file again is no news.
+    let admin_messages = || fake.messages("webhook:9");
+    assert_eq!(admin_messages().len(), 1, "{:?}", admin_messages());
+    let told = admin_messages()[0].body.to_string();
+    assert!(told.contains("was not reloaded"), "{told}");
+    assert!(told.contains("rule quota: unknown key `wen`"), "{told}");
+    watcher.reload().await.unwrap_err();
+    assert_eq!(admin_messages().len(), 1, "told once per distinct error");
 
     std::fs::write(&rules_path, format!("rules:\n{PLAN}")).unwrap();
     watcher.reload().await.unwrap();
+    assert_eq!(admin_messages().len(), 1, "a good reload is not reported");
+    fake.assert_no_violations();
     bot_loop.poll_once().await.unwrap();
     drain(&pipeline).await;
     assert_eq!(
