@@ -1,22 +1,26 @@
 //! The Discord fault matrix, with figures: for each kind of failure Discord can answer with,
-//! the notifications expected, delivered and duplicated. RELIABILITY.md shows the same table;
-//! this test fails when the two disagree, so the document stays true.
+//! aimed at each step of delivery in turn (the card's post, its edit, the reply, a digest),
+//! the notifications a scenario expects, those Discord ends up showing, and the duplicates.
+//! RELIABILITY.md shows the same tables; this test fails when the two disagree, so the
+//! document stays true.
 
 mod support;
 
 use std::time::Duration;
 
 use botwatch::analytics::simulator::Step;
-use serde_json::json;
-use support::discord::Failure;
+use serde_json::{json, Value};
+use support::discord::{Failure, Recorded, StoredMessage};
 use support::harness::DiscordHarness;
 use support::logs::CapturedLogs;
 use support::{assert_documented, drain, snapshot};
 
 const RULES: &str = "rules:\n  - {name: quota, when: 'lineQuotaConsumption > 800'}\n";
-/// The same rule, sent to the webhook destination (`hook`) of the harness.
-const TO_WEBHOOK: &str =
-    "rules:\n  - {name: quota, when: 'lineQuotaConsumption > 800', channel: hook}\n";
+/// The colour of a resolved card.
+const RESOLVED: u64 = 0x2EAD5B;
+/// Alerts in the storm scenario: more than one burst of the harness's budget (50 per 5 s),
+/// so they go out as digests.
+const STORM_RULES: usize = 12;
 
 fn quota(used: i64) -> Step {
     Step::respond(snapshot(
@@ -33,7 +37,8 @@ fn rate_limited(global: bool, in_body: bool, in_header: bool) -> Failure {
     }
 }
 
-/// The failures, each injected on the next two requests to Discord.
+/// The failures, each injected on the next two requests of the step under test. The slow
+/// answer comes well within the harness's 500 ms timeout, the others well past it.
 fn matrix() -> Vec<(&'static str, Failure)> {
     vec![
         (
@@ -54,7 +59,7 @@ fn matrix() -> Vec<(&'static str, Failure)> {
         ),
         (
             "slow answer (within the timeout)",
-            Failure::Delay(Duration::from_millis(200)),
+            Failure::Delay(Duration::from_millis(100)),
         ),
         (
             "no answer within the timeout (not processed)",
@@ -71,89 +76,263 @@ fn matrix() -> Vec<(&'static str, Failure)> {
     ]
 }
 
-/// One alert fires and resolves: two notifications, which Discord shows as one card (edited)
-/// and one reply, in `channel` (`111`, or `webhook:333` with [`TO_WEBHOOK`]).
-async fn run(failure: Failure, rules: &str, channel: &str) -> (usize, usize, usize) {
-    let h = DiscordHarness::new(vec![quota(900), quota(100)]).await;
-    let (pipeline, mut bot_loop) = h.start(rules).await;
-    h.fake.fail_next(2, failure);
-    for _ in 0..2 {
+/// A step of delivery, as the fake Discord sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    /// An alert's card, posted.
+    CardPost,
+    /// A card edited (resolved).
+    CardEdit,
+    /// The short message that notifies people of a card's change.
+    Reply,
+    /// Many alerts in one message.
+    Digest,
+}
+
+const STEPS: [Delivery; 4] = [
+    Delivery::CardPost,
+    Delivery::CardEdit,
+    Delivery::Reply,
+    Delivery::Digest,
+];
+
+/// Which step of delivery a request to Discord is, if any.
+fn delivery_of(request: &Recorded) -> Option<Delivery> {
+    let to_a_message = request.path.contains("/channels/") || request.path.contains("/webhooks/");
+    match request.method.as_str() {
+        "PATCH" if to_a_message => Some(Delivery::CardEdit),
+        "POST" if to_a_message => Some(delivery_of_post(&request.body)),
+        _ => None,
+    }
+}
+
+fn delivery_of_post(body: &Value) -> Delivery {
+    let title = body["embeds"][0]["title"].as_str();
+    match title {
+        _ if body["message_reference"].is_object() => Delivery::Reply,
+        None => Delivery::Reply, // a webhook's reply: text, no reference
+        Some(title) if is_digest_title(title) => Delivery::Digest,
+        Some(_) => Delivery::CardPost,
+    }
+}
+
+/// "N × firing": how many alerts a digest embed accounts for.
+fn digest_count(title: &str) -> Option<usize> {
+    title.split_once(" × ").and_then(|(n, _)| n.parse().ok())
+}
+
+fn is_digest_title(title: &str) -> bool {
+    digest_count(title).is_some()
+}
+
+/// Where the scenarios' alerts go.
+#[derive(Clone, Copy)]
+struct Destination {
+    /// The destination's name in the harness's config.
+    name: &'static str,
+    /// Where the fake keeps its messages.
+    channel: &'static str,
+}
+
+const CHANNEL: Destination = Destination {
+    name: "ops",
+    channel: "111",
+};
+const WEBHOOK: Destination = Destination {
+    name: "hook",
+    channel: "webhook:333",
+};
+
+/// What one run showed: the notifications the scenario expects, those Discord shows, the
+/// duplicates, and how many requests the step under test took.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Tally {
+    expected: usize,
+    delivered: usize,
+    duplicated: usize,
+    tries: usize,
+}
+
+/// Runs the scenario that `step` belongs to, with `failure` aimed at that step.
+async fn run(failure: Failure, step: Delivery, to: Destination) -> Tally {
+    let storm = step == Delivery::Digest;
+    let steps = if storm {
+        vec![quota(900)]
+    } else {
+        vec![quota(900), quota(100)]
+    };
+    let h = DiscordHarness::new(steps).await;
+    let rules = if storm {
+        storm_rules(to.name)
+    } else {
+        format!(
+            "rules:\n  - {{name: quota, when: 'lineQuotaConsumption > 800', channel: {}}}\n",
+            to.name
+        )
+    };
+    let (pipeline, mut bot_loop) = h.start(&rules).await;
+    h.fake
+        .fail_next_where(2, move |r| delivery_of(r) == Some(step), failure);
+    for _ in 0..if storm { 1 } else { 2 } {
         bot_loop.poll_once().await.unwrap();
         drain(&pipeline).await;
     }
     h.fake.assert_no_violations();
-    let messages = h.channel(channel);
-    let expected = 2;
+    assert_eq!(h.store().outbox_len().unwrap(), 0, "nothing left behind");
+    let messages = h.channel(to.channel);
+    let tries = h
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| delivery_of(r) == Some(step))
+        .count();
+    let tally = if storm {
+        storm_tally(&messages)
+    } else {
+        alert_tally(&messages)
+    };
+    Tally { tries, ..tally }
+}
+
+/// `STORM_RULES` rules firing for every platform at once, to `destination`.
+fn storm_rules(destination: &str) -> String {
+    let mut yaml = String::from("rules:\n");
+    for i in 0..STORM_RULES {
+        yaml.push_str(&format!("  - {{name: storm{i}, each: platform, when: 'lineQuota > 0', recover_when: 'lineQuota < 0', channel: {destination}}}\n"));
+    }
+    yaml
+}
+
+/// One alert fired and resolved: three notifications Discord must show once each, the card,
+/// the card edited to resolved, and the reply that says so.
+fn alert_tally(messages: &[StoredMessage]) -> Tally {
     let cards = messages
         .iter()
         .filter(|m| m.body["embeds"].as_array().is_some_and(|e| !e.is_empty()))
         .count();
     let replies = messages.len() - cards;
-    // A duplicated card is a duplicate; the alert reached Discord if one card shows it resolved.
-    let resolved_card = messages
+    let resolved = messages
         .iter()
-        .any(|m| m.body["embeds"][0]["color"] == 0x2EAD5B);
-    let delivered = usize::from(cards >= 1 && resolved_card) + usize::from(replies >= 1);
-    let duplicated = cards.saturating_sub(1) + replies.saturating_sub(1);
-    assert_eq!(h.store().outbox_len().unwrap(), 0, "nothing left behind");
-    (expected, delivered, duplicated)
+        .any(|m| m.body["embeds"][0]["color"] == RESOLVED);
+    Tally {
+        expected: 3,
+        delivered: usize::from(cards >= 1) + usize::from(resolved) + usize::from(replies >= 1),
+        duplicated: cards.saturating_sub(1) + replies.saturating_sub(1),
+        tries: 0,
+    }
 }
 
-/// The matrix for one destination, as a table; `(expected, delivered, duplicated)` in all,
-/// and the rows whose duplicates are not 0.
-async fn measure(
-    heading: &str,
-    rules: &str,
-    channel: &str,
-) -> (String, (usize, usize, usize), Vec<&'static str>) {
-    let mut table =
-        format!("| {heading} | expected | delivered | duplicated |\n|---|---|---|---|\n");
-    let mut totals = (0, 0, 0);
-    let mut doubled = Vec::new();
-    for (name, failure) in matrix() {
-        let (expected, delivered, duplicated) = run(failure, rules, channel).await;
-        table.push_str(&format!(
-            "| {name} | {expected} | {delivered} | {duplicated} |\n"
-        ));
-        totals = (
-            totals.0 + expected,
-            totals.1 + delivered,
-            totals.2 + duplicated,
-        );
-        if duplicated > 0 {
-            doubled.push(name);
+/// A storm: every alert must be accounted for by the digests exactly once.
+fn storm_tally(messages: &[StoredMessage]) -> Tally {
+    let expected = STORM_RULES * 5;
+    let counted: usize = messages
+        .iter()
+        .flat_map(|m| m.body["embeds"].as_array().cloned().unwrap_or_default())
+        .filter_map(|e| e["title"].as_str().and_then(digest_count))
+        .sum();
+    Tally {
+        expected,
+        delivered: counted.min(expected),
+        duplicated: counted.saturating_sub(expected),
+        tries: 0,
+    }
+}
+
+/// The matrix for one destination, as a table; the tally of every cell by (failure, step).
+async fn measure(heading: &str, to: Destination) -> (String, Vec<(&'static str, Delivery, Tally)>) {
+    let mut runs = tokio::task::JoinSet::new();
+    for (row, (name, failure)) in matrix().into_iter().enumerate() {
+        for (column, step) in STEPS.into_iter().enumerate() {
+            let failure = failure.clone();
+            runs.spawn(async move { ((row, column), name, step, run(failure, step, to).await) });
         }
     }
+    let mut cells = runs.join_all().await;
+    cells.sort_by_key(|(at, ..)| *at);
+    let mut table =
+        format!("| {heading} | card post | card edit | reply | digest |\n|---|---|---|---|---|\n");
+    let mut totals = Tally::default();
+    for row in cells.chunk_by(|a, b| a.0 .0 == b.0 .0) {
+        table.push_str(&format!("| {} |", row[0].1));
+        for (_, _, _, tally) in row {
+            table.push_str(&format!(
+                " {} of {}, {} doubled |",
+                tally.delivered, tally.expected, tally.duplicated
+            ));
+            totals.expected += tally.expected;
+            totals.delivered += tally.delivered;
+            totals.duplicated += tally.duplicated;
+        }
+        table.push('\n');
+    }
     table.push_str(&format!(
-        "| **all** | **{}** | **{}** | **{}** |\n",
-        totals.0, totals.1, totals.2
+        "| **all {} runs** | **{} of {} delivered, {} doubled** | | | |\n",
+        cells.len(),
+        totals.delivered,
+        totals.expected,
+        totals.duplicated
     ));
-    (table, totals, doubled)
+    let cells = cells
+        .into_iter()
+        .map(|(_, name, step, tally)| (name, step, tally))
+        .collect();
+    (table, cells)
 }
 
-#[tokio::test]
-async fn every_discord_failure_loses_nothing_and_duplicates_nothing() {
-    let (table, totals, _) = measure("Discord answers (twice)", RULES, "111").await;
-    assert_eq!(totals.1, totals.0, "lost notifications:\n{table}");
-    assert_eq!(totals.2, 0, "duplicated notifications:\n{table}");
+/// Failures that come back as an answer in time: the step is tried once more at most, or,
+/// for a slow answer, once.
+fn check_tries(cells: &[(&'static str, Delivery, Tally)], table: &str) {
+    for (name, step, tally) in cells {
+        if name.starts_with("slow answer") {
+            assert_eq!(
+                tally.tries, 1,
+                "{name}, {step:?}: answered in time, not retried\n{table}"
+            );
+        } else {
+            assert!(
+                tally.tries >= 2,
+                "{name}, {step:?}: the failure was met and retried\n{table}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_discord_failure_at_every_step_loses_nothing_and_duplicates_nothing() {
+    let (table, cells) = measure("Discord answers (twice) at", CHANNEL).await;
+    for (name, step, tally) in &cells {
+        assert_eq!(
+            tally.delivered, tally.expected,
+            "{name}, {step:?}: lost\n{table}"
+        );
+        assert_eq!(tally.duplicated, 0, "{name}, {step:?}: duplicated\n{table}");
+    }
+    check_tries(&cells, &table);
     assert_documented(&table);
 }
 
-#[tokio::test]
-async fn to_a_webhook_only_a_lost_answer_can_post_twice() {
-    let heading = "Discord answers (twice), to a webhook";
-    let (table, totals, doubled) = measure(heading, TO_WEBHOOK, "webhook:333").await;
-    assert_eq!(totals.1, totals.0, "lost notifications:\n{table}");
-    // A webhook takes no nonce: only where Discord processed a request whose answer never
-    // came back can a retry post a second message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn to_a_webhook_only_a_lost_answer_to_a_post_can_post_twice() {
+    let (table, cells) = measure("Discord answers (twice) at, to a webhook", WEBHOOK).await;
+    // A webhook takes no nonce: only where Discord processed a post whose answer never came
+    // back can a retry post a second message. An edit is the same edit again.
     let unanswered = [
         "answer lost after the timeout (Discord stored the message)",
         "connection reset after Discord stored the message",
     ];
-    assert!(
-        doubled.iter().all(|row| unanswered.contains(row)),
-        "{table}"
-    );
+    for (name, step, tally) in &cells {
+        assert_eq!(
+            tally.delivered, tally.expected,
+            "{name}, {step:?}: lost\n{table}"
+        );
+        if tally.duplicated > 0 {
+            assert!(
+                unanswered.contains(name) && *step != Delivery::CardEdit,
+                "{name}, {step:?}: duplicated\n{table}"
+            );
+        }
+    }
+    check_tries(&cells, &table);
     assert_documented(&table);
 }
 
