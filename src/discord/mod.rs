@@ -2,7 +2,8 @@
 //!
 //! This is the only module that touches serenity. [`sink::DiscordNotifier`] is a
 //! [`crate::notify::Notifier`]: it routes each event to a destination, posts or edits the
-//! alert's card and replies to it, within governor rate limits.
+//! alert's card and replies to it, within governor rate limits, and hands each message to a
+//! [`transport::Transport`] (Discord's REST API).
 
 pub mod admin;
 pub mod analysis;
@@ -13,3 +14,4 @@ pub mod gateway;
 mod pause;
 pub mod rest;
 pub mod sink;
+pub mod transport;
