@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::instance::{AlertInstance, AlertKey, AnnouncedText};
+use super::instance::{AlertInstance, AlertKey, AnnouncedText, Phase};
 use super::lifecycle::{step, Tick, Timing, Transition};
 use crate::rules::{evaluate, EvalInput, Evaluation, Rule, RuleSet, Severity, Truth};
 use crate::time::Timestamp;
@@ -82,11 +82,7 @@ pub fn advance(
         if log_unknown(&evaluation, input.bot_id) {
             changes.failed += 1;
         }
-        let key = AlertKey {
-            rule: evaluation.rule.name.clone(),
-            bot_id: input.bot_id.to_owned(),
-            platform: evaluation.platform,
-        };
+        let key = key_of(&evaluation, input);
         let current = instances.remove(&key);
         let before = current.clone();
         let timing = timing_of(evaluation.rule);
@@ -130,6 +126,33 @@ pub fn advance(
         changes.removed.push(key);
     }
     changes
+}
+
+/// The event a firing of `evaluation`'s instance would announce at `now`, whatever the rule's
+/// `for`: what `eval --preview` shows a rule author.
+pub fn firing_event(
+    evaluation: &Evaluation<'_>,
+    input: &EvalInput<'_>,
+    now: Timestamp,
+) -> AlertEvent {
+    let instance = AlertInstance {
+        key: key_of(evaluation, input),
+        phase: Phase::Firing,
+        active_since: now,
+        fired_at: Some(now),
+        last_notified_at: None,
+        clearing_since: None,
+        announced: None,
+    };
+    announce(evaluation.rule, Transition::Fired, &instance, input, now)
+}
+
+fn key_of(evaluation: &Evaluation<'_>, input: &EvalInput<'_>) -> AlertKey {
+    AlertKey {
+        rule: evaluation.rule.name.clone(),
+        bot_id: input.bot_id.to_owned(),
+        platform: evaluation.platform,
+    }
 }
 
 fn timing_of(rule: &Rule) -> Timing {

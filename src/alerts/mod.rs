@@ -8,6 +8,6 @@ mod engine;
 mod instance;
 pub mod lifecycle;
 
-pub use engine::{advance, AlertEvent, Changes};
+pub use engine::{advance, firing_event, AlertEvent, Changes};
 pub use instance::{AlertInstance, AlertKey, AnnouncedText, Phase};
 pub use lifecycle::{Tick, Timing, Transition};

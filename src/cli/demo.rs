@@ -1,5 +1,6 @@
 //! `botwatch demo`: the real pipeline (client, rules, lifecycle, SQLite, outbox, console)
-//! against the built-in simulator on 127.0.0.1, with the shipped rules, no credentials.
+//! against the built-in simulator on 127.0.0.1, with the shipped rules, no credentials; with
+//! `--preview`, the Discord messages as a page, with or without a Discord destination.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,11 +11,13 @@ use anyhow::Context as _;
 use crate::analytics::simulator::{demo_bots, demo_timelines, Simulator, DEMO_STEPS};
 use std::sync::Arc;
 
+use super::preview::Preview;
 use crate::cli::DemoDiscord;
 use crate::config::{AnalyticsConfig, Config};
 use crate::discord::config::DiscordConfig;
 use crate::discord::destination::{parse_channel_id, parse_webhook_url, Destination};
 use crate::metrics::Metrics;
+use crate::notify::{Notifier, WithConsole};
 use crate::rules::{LoadError, RuleSet};
 use crate::scheduler::{self, RunOptions};
 use crate::shutdown;
@@ -29,6 +32,7 @@ pub(super) fn demo(
     duration: Option<Duration>,
     rules_path: Option<PathBuf>,
     discord: DemoDiscord,
+    preview_path: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
     let rules = match &rules_path {
         Some(path) => RuleSet::load(path),
@@ -43,7 +47,12 @@ pub(super) fn demo(
     };
     let deadline = duration.unwrap_or(MAX_DEMO).min(MAX_DEMO);
     let discord = discord_config(discord)?;
-    super::runtime()?.block_on(play(rules, discord, deadline, duration.is_none()))?;
+    let preview = preview_path
+        .as_deref()
+        .map(|path| Preview::create(path, discord.as_ref()))
+        .transpose()?;
+    let until_scenario_ends = duration.is_none();
+    super::runtime()?.block_on(play(rules, discord, preview, deadline, until_scenario_ends))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -75,6 +84,7 @@ fn discord_config(flags: DemoDiscord) -> anyhow::Result<Option<DiscordConfig>> {
 async fn play(
     rules: RuleSet,
     discord: Option<DiscordConfig>,
+    preview: Option<Preview>,
     deadline: Duration,
     until_scenario_ends: bool,
 ) -> anyhow::Result<()> {
@@ -99,7 +109,12 @@ async fn play(
     };
     let store = scheduler::open_store(&config).await?;
     let metrics = Arc::new(Metrics::new());
-    let notifier = super::notifier_for(&config, store.clone(), metrics.clone())?;
+    let notifier: Arc<dyn Notifier> = match &preview {
+        Some(preview) => Arc::new(WithConsole::new(
+            preview.notifier(store.clone(), metrics.clone()),
+        )),
+        None => super::notifier_for(&config, store.clone(), metrics.clone())?,
+    };
     println!(
         "botwatch demo: a simulated analytics API on {}",
         simulator.base_url()
@@ -115,6 +130,12 @@ async fn play(
     println!("         Facebook integration dropped and restored; an API outage and recovery.");
     if config.discord.is_some() {
         println!("  alerts also go to Discord");
+    }
+    if let Some(preview) = &preview {
+        println!(
+            "  the Discord messages go to {} when the demo ends",
+            preview.path().display()
+        );
     }
     println!();
     let (trigger, shutdown) = shutdown::channel();
@@ -143,6 +164,11 @@ async fn play(
         watcher
     );
     simulator.shutdown();
+    // Written whatever ended the demo (its end, --for, Ctrl-C or an error).
+    if let Some(preview) = preview {
+        println!();
+        println!("{}", preview.write("botwatch demo")?);
+    }
     result?;
     println!();
     println!("demo finished. Run `botwatch check rules.yaml` to validate rules, `botwatch eval` to try them on a saved response.");

@@ -1,4 +1,5 @@
-//! `botwatch eval`: evaluate the rules once against saved API responses.
+//! `botwatch eval`: evaluate the rules once against saved API responses, and with `--preview`
+//! show the alert card each active instance would post.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -6,9 +7,12 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use serde::Serialize;
 
+use super::preview::Preview;
+use crate::alerts::{firing_event, AlertEvent};
 use crate::analytics::{decode, Snapshot};
 use crate::cli::Format;
 use crate::rules::{evaluate, ApiStatus, EvalInput, LoadError, RuleSet, Truth};
+use crate::time::Timestamp;
 
 /// One line of `eval` output.
 #[derive(Debug, Serialize)]
@@ -34,6 +38,7 @@ pub(super) fn eval(
     format: Format,
     bot_id: &str,
     bot_name: &str,
+    preview_path: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     let rules = match RuleSet::load(rules_path) {
         Ok(rules) => rules,
@@ -48,6 +53,9 @@ pub(super) fn eval(
     };
     let snapshot = read_snapshot(snapshot_path)?;
     let previous = previous_path.map(read_snapshot).transpose()?;
+    let preview = preview_path
+        .map(|path| Preview::create(path, None))
+        .transpose()?;
     let api = ApiStatus::up();
     let input = EvalInput {
         snapshot: Some(&snapshot),
@@ -56,8 +64,9 @@ pub(super) fn eval(
         bot_name,
         api: &api,
     };
-    let rows: Vec<Row> = evaluate(&rules, &input)
-        .into_iter()
+    let evaluations = evaluate(&rules, &input);
+    let rows: Vec<Row> = evaluations
+        .iter()
         .map(|e| {
             let mut labels = e.rule.labels.clone();
             if let Some(platform) = e.platform {
@@ -81,6 +90,21 @@ pub(super) fn eval(
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
         Format::Text => print_text(&rows),
+    }
+    if let Some(preview) = preview {
+        let now = Timestamp::now();
+        let firing: Vec<AlertEvent> = evaluations
+            .iter()
+            .filter(|e| e.fire == Truth::True)
+            .map(|e| firing_event(e, &input, now))
+            .collect();
+        super::runtime()?.block_on(preview.post_cards(&firing))?;
+        let written = preview.write(&format!("botwatch eval {}", snapshot_path.display()))?;
+        // JSON output stays one document on standard output.
+        match format {
+            Format::Json => eprintln!("{written}"),
+            Format::Text => println!("{written}"),
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

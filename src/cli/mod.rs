@@ -8,6 +8,7 @@ mod check;
 mod demo;
 mod eval;
 mod healthcheck;
+mod preview;
 mod run;
 
 use std::path::PathBuf;
@@ -81,6 +82,10 @@ pub enum Command {
         /// The bot name the rules see (`bot.name`).
         #[arg(long, default_value = "Eval bot")]
         bot_name: String,
+        /// Also write the alert card each active instance would post in Discord, as an HTML
+        /// page styled like Discord, to this file.
+        #[arg(long, value_name = "FILE.html")]
+        preview: Option<PathBuf>,
     },
     /// Print the JSON Schema of rules.yaml (for editors; rules.schema.json is a copy).
     Schema,
@@ -104,6 +109,10 @@ pub enum Command {
         /// Also post the alerts to Discord.
         #[command(flatten)]
         discord: DemoDiscord,
+        /// Also write the Discord messages (cards, edits, replies, digests) to this file as an
+        /// HTML page styled like Discord, when the demo ends.
+        #[arg(long, value_name = "FILE.html")]
+        preview: Option<PathBuf>,
     },
 }
 
@@ -153,6 +162,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             bot_id,
             bot_name,
+            preview,
         } => eval::eval(
             &rules,
             &snapshot,
@@ -160,12 +170,14 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             &bot_id,
             &bot_name,
+            preview.as_deref(),
         ),
         Command::Demo {
             duration,
             rules,
             discord,
-        } => demo::demo(duration, rules, discord),
+            preview,
+        } => demo::demo(duration, rules, discord, preview),
         Command::Healthcheck { url, config } => healthcheck::healthcheck(url, &config),
         Command::Schema => {
             print!("{}", crate::rules::schema::json_schema());

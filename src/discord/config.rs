@@ -79,6 +79,18 @@ pub struct BySeverity {
 }
 
 impl BySeverity {
+    /// `value` for `severity`, nothing for the others.
+    pub fn only(severity: Severity, value: &str) -> Self {
+        let mut by = BySeverity::default();
+        let slot = match severity {
+            Severity::Info => &mut by.info,
+            Severity::Warning => &mut by.warning,
+            Severity::Critical => &mut by.critical,
+        };
+        *slot = Some(value.to_owned());
+        by
+    }
+
     /// The value for `severity`.
     pub fn get(&self, severity: Severity) -> Option<&str> {
         match severity {

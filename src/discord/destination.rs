@@ -3,6 +3,8 @@
 use secrecy::SecretString;
 use serenity::model::id::ChannelId;
 
+use crate::notify::message::ChatMessage;
+
 /// A Discord webhook, parsed from its URL (its token is a secret).
 #[derive(Debug, Clone)]
 pub struct Webhook {
@@ -19,6 +21,16 @@ pub enum Destination {
     Channel(ChannelId),
     /// A webhook (no bot needed).
     Webhook(Webhook),
+}
+
+impl Destination {
+    /// `message` as this destination takes it: webhooks accept neither nonces nor replies.
+    pub fn adapt(&self, message: ChatMessage) -> ChatMessage {
+        match self {
+            Destination::Channel(_) => message,
+            Destination::Webhook(_) => message.for_edit(),
+        }
+    }
 }
 
 /// Parses `…/api/webhooks/{id}/{token}` (any host, so proxies and loopback fakes work; serenity's

@@ -15,6 +15,7 @@ use serenity::http::{LightMethod, Request, Route};
 use serenity::model::channel::Message;
 use serenity::model::id::{ApplicationId, ChannelId, GuildId, InteractionId, MessageId, WebhookId};
 
+use super::config::DiscordConfig;
 use super::destination::Webhook;
 use crate::notify::message::ChatMessage;
 use crate::notify::DeliveryError;
@@ -140,6 +141,15 @@ impl DiscordRest {
             authorization: SecretString::from(authorization),
             proxy: api_base_url.map(|u| u.trim_end_matches('/').to_owned()),
         })
+    }
+
+    /// The client of `config`: its token, base URL and request timeout.
+    pub fn for_config(config: &DiscordConfig) -> Result<Self, RestError> {
+        Self::new(
+            config.token.as_ref(),
+            config.api_base_url.as_deref(),
+            config.limits.timeout,
+        )
     }
 
     /// Sends one request; `Ok(None)` for an empty (204) answer.

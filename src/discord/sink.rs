@@ -16,6 +16,7 @@ use super::config::DiscordConfig;
 use super::destination::Destination;
 use super::pause::Pauses;
 use super::rest::{DiscordRest, RestError};
+use super::transport::{To, Transport};
 use crate::alerts::{AlertEvent, Transition};
 use crate::metrics::Metrics;
 use crate::notify::digest::digest;
@@ -29,7 +30,7 @@ const DIGEST_ITEMS: usize = 500;
 
 /// Delivers alert events to Discord.
 pub struct DiscordNotifier {
-    rest: DiscordRest,
+    transport: Box<dyn Transport>,
     config: DiscordConfig,
     store: Arc<dyn Store>,
     per_destination: DefaultKeyedRateLimiter<String>,
@@ -45,24 +46,30 @@ impl DiscordNotifier {
         store: Arc<dyn Store>,
         metrics: Arc<Metrics>,
     ) -> Result<Self, RestError> {
-        let rest = DiscordRest::new(
-            config.token.as_ref(),
-            config.api_base_url.as_deref(),
-            config.limits.timeout,
-        )?;
+        let rest = DiscordRest::for_config(&config)?;
+        Ok(Self::with_transport(config, Box::new(rest), store, metrics))
+    }
+
+    /// A notifier for `config` that sends through `transport` (a recorder, for previews).
+    pub fn with_transport(
+        config: DiscordConfig,
+        transport: Box<dyn Transport>,
+        store: Arc<dyn Store>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let burst = config.limits.per_destination_per_5s;
         let per_destination = Quota::with_period(std::time::Duration::from_secs(5) / burst.get())
             .map(|q| q.allow_burst(burst))
             .unwrap_or_else(|| Quota::per_second(burst));
-        Ok(DiscordNotifier {
-            rest,
+        DiscordNotifier {
+            transport,
             per_destination: RateLimiter::keyed(per_destination),
             global: RateLimiter::direct(Quota::per_second(config.limits.global_per_second)),
             pauses: Pauses::default(),
             metrics,
             config,
             store,
-        })
+        }
     }
 
     fn count_rate_limit<T>(&self, result: &Result<T, RestError>) {
@@ -89,13 +96,8 @@ impl DiscordNotifier {
         message: ChatMessage,
     ) -> Result<MessageId, RestError> {
         self.budget(name).await?;
-        let result = match destination {
-            Destination::Channel(channel) => self.rest.create_message(*channel, &message).await,
-            // Webhooks take neither nonces nor replies.
-            Destination::Webhook(hook) => {
-                self.rest.execute_webhook(hook, &message.for_edit()).await
-            }
-        };
+        let to = To { name, destination };
+        let result = self.transport.post(to, &destination.adapt(message)).await;
         self.count_rate_limit(&result);
         self.pauses.record(name, result)
     }
@@ -108,14 +110,11 @@ impl DiscordNotifier {
         message: ChatMessage,
     ) -> Result<(), RestError> {
         self.budget(name).await?;
-        let result = match destination {
-            Destination::Channel(channel) => self.rest.edit_message(*channel, id, &message).await,
-            Destination::Webhook(hook) => {
-                self.rest
-                    .edit_webhook_message(hook, id, &message.for_edit())
-                    .await
-            }
-        };
+        let to = To { name, destination };
+        let result = self
+            .transport
+            .edit(to, id, &destination.adapt(message))
+            .await;
         self.count_rate_limit(&result);
         self.pauses.record(name, result)
     }

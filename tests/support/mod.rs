@@ -1,6 +1,7 @@
 //! Shared fakes and helpers for the integration tests: rules from YAML text, snapshots from
 //! JSON, a fake analytics API on 127.0.0.1 (the crate's own simulator, with scripted timelines
-//! and fault injection), a recording notifier that can fail on demand, and the real binary.
+//! and fault injection), a recording notifier that can fail on demand, the real binary, and
+//! the `--preview` page parsed as a user reads it.
 
 #![allow(dead_code)] // each test file uses a different part of this module
 
@@ -10,6 +11,7 @@ pub mod hostile;
 pub mod interactions;
 pub mod lifecycle;
 pub mod logs;
+pub mod preview;
 pub mod process;
 
 use std::path::Path;
