@@ -2,7 +2,7 @@
 
 mod support;
 
-use support::hostile::BROKEN_RULES;
+use support::hostile::{self, BROKEN_RULES};
 use support::{project_root, run_botwatch, Outcome};
 
 /// Runs `botwatch check rules.yaml` on `content`.
@@ -48,16 +48,110 @@ fn all_errors_of_a_file_are_reported_at_once_in_file_order() {
 }
 
 #[test]
-fn a_file_over_one_megabyte_is_refused_before_it_is_parsed() {
-    let huge = format!("rules:\n{}", "# padding\n".repeat(120_000));
-    let Outcome { code, stderr, .. } = check(huge.as_bytes());
+fn a_file_over_16_mib_is_refused_before_it_is_parsed() {
+    let Outcome { code, stderr, .. } = check(&hostile::rules_over_the_size_cap());
     assert_eq!(code, 1);
-    assert!(
-        stderr
-            .starts_with("rules.yaml:1:1: the file is 1200007 bytes; at most 1048576 are accepted"),
-        "{stderr}"
+    assert_eq!(
+        stderr,
+        "rules.yaml:1:1: the file is 16777230 bytes; at most 16777216 are accepted\n  hint: split it, or remove generated rules\n1 error in rules.yaml\n"
     );
-    assert!(stderr.contains("\n  hint: split it"), "{stderr}");
+}
+
+/// A generated file of `count` rules, one per bot, with a long description each; every
+/// `broken_every`-th rule misspells a field. Returns the file and the diagnostics `check` must
+/// print, in file order.
+fn generated_rules(count: usize, broken_every: usize) -> (String, Vec<String>) {
+    let description = "Generated for the support bots. ".repeat(30);
+    let mut text = String::from("rules:\n");
+    let mut expected = Vec::new();
+    for i in 0..count {
+        let line = text.lines().count() + 1;
+        let broken = i % broken_every == broken_every - 1;
+        let field = if broken {
+            "lineQuotaConsumptoin"
+        } else {
+            "lineQuotaConsumption"
+        };
+        text.push_str(&format!(
+            "  - name: quota-bot{i:04}\n    bots: [bot{i:04}]\n    when: {field} > 0.8 * lineQuota\n    description: >-\n      {description}\n"
+        ));
+        if broken {
+            expected.push(format!(
+                "rules.yaml:{}:11: rule quota-bot{i:04}: unknown variable `lineQuotaConsumptoin`\n  hint: did you mean `lineQuotaConsumption`?",
+                line + 2
+            ));
+        }
+    }
+    (text, expected)
+}
+
+#[test]
+fn a_generated_file_over_the_old_one_mib_cap_reports_every_error_with_its_position() {
+    let (text, expected) = generated_rules(1500, 100);
+    assert!(text.len() > 1536 * 1024, "{} bytes", text.len());
+    let Outcome { code, stderr, .. } = check(text.as_bytes());
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr,
+        format!("{}\n15 errors in rules.yaml\n", expected.join("\n"))
+    );
+}
+
+#[test]
+fn past_a_hundred_errors_the_rest_are_counted_not_shown() {
+    let (text, expected) = generated_rules(150, 1);
+    let Outcome { code, stderr, .. } = check(text.as_bytes());
+    assert_eq!(code, 1);
+    let shown = expected[..100].join("\n");
+    assert_eq!(
+        stderr,
+        format!("{shown}\nand 50 more\n150 errors in rules.yaml\n")
+    );
+}
+
+#[test]
+fn an_empty_or_comment_only_file_is_an_error_but_an_explicit_empty_list_is_not() {
+    for content in ["", "\n\n", "# rules for the support bots\n", "---\n"] {
+        let Outcome { code, stderr, .. } = check(content.as_bytes());
+        assert_eq!(code, 1, "{content:?}");
+        assert!(
+            stderr.starts_with("rules.yaml:1:1: the file holds no rules, not even `rules: []`\n  hint: an empty file is most often the wrong path or a file not yet saved; to watch nothing on purpose, write `rules: []`\n"),
+            "{content:?}: {stderr}"
+        );
+    }
+    for content in ["rules: []\n", "# nothing yet\nrules: []\n", "rules:\n"] {
+        let out = check(content.as_bytes());
+        assert_eq!(out.code, 0, "{content:?}: {}", out.stderr);
+        assert_eq!(out.stdout, "rules.yaml: ok, 0 rule(s)\n");
+    }
+}
+
+#[test]
+fn every_key_given_twice_is_reported_in_its_rule_with_the_first_one_and_the_other_errors_too() {
+    let content = "rules:\n  - when: lineQuota > 1\n    severity: info\n    when: lineQuota > 2\n    name: quota\n  - name: plan\n    when: lineQuotaa > 1\n    labels: {team: ops, team: support}\n";
+    let Outcome { code, stderr, .. } = check(content.as_bytes());
+    assert_eq!(code, 1);
+    let hint = "  hint: a key may be given once in a mapping: keep one and delete the other";
+    assert_eq!(
+        stderr,
+        format!(
+            "rules.yaml:4:5: rule quota: key `when` is given twice; the first is at line 2, column 5\n{hint}\n\
+             rules.yaml:7:11: rule plan: unknown variable `lineQuotaa`\n  hint: did you mean `lineQuota`?\n\
+             rules.yaml:8:25: rule plan: key `team` is given twice; the first is at line 8, column 14\n{hint}\n\
+             3 errors in rules.yaml\n"
+        )
+    );
+}
+
+#[test]
+fn an_alias_to_an_anchor_never_defined_names_the_rule_it_is_in() {
+    let content = "rules:\n  - name: first\n    when: &high lineQuota > 1\n  - description: also high\n    when: *hihg\n    name: second\n";
+    let Outcome { code, stderr, .. } = check(content.as_bytes());
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr,
+        "rules.yaml:5:11: rule second: alias `*hihg` refers to no anchor `&hihg` above it\n  hint: `*name` repeats the value marked `&name` above it in the same file: mark that value, fix the name, or write the value out\n1 error in rules.yaml\n"
+    );
 }
 
 #[test]

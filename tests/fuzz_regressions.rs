@@ -58,10 +58,14 @@ fn replay(target_name: &str, target: fn(&[u8]), extra: Vec<(String, Vec<u8>)>) -
 
 #[test]
 fn rules_file_inputs_compile_or_fail_cleanly() {
-    let hostile = hostile::BROKEN_RULES
+    let mut hostile: Vec<_> = hostile::BROKEN_RULES
         .iter()
         .map(|(case, text, _)| (case.to_string(), text.as_bytes().to_vec()))
         .collect();
+    hostile.push((
+        "over the size cap".into(),
+        hostile::rules_over_the_size_cap(),
+    ));
     assert!(replay("rules_file", harness::rules_file, hostile) > 60);
 }
 

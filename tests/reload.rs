@@ -11,7 +11,7 @@ use botwatch::reload::RulesWatcher;
 use botwatch::scheduler::{BotLoop, Pipeline};
 use botwatch::store::{SqliteStore, Store};
 use serde_json::json;
-use support::hostile::BROKEN_RULES;
+use support::hostile::{self, BROKEN_RULES};
 use support::{bot, config, drain, fake_analytics, snapshot, start_pipeline, Recorder};
 
 const QUOTA: &str = "  - {name: quota, when: 'lineQuotaConsumption > 800'}\n";
@@ -138,11 +138,10 @@ async fn every_hostile_rules_file_is_refused_on_reload_and_the_rules_in_force_st
         b"rules:\n  - name: caf\xe9\n".to_vec(),
         format!("{label}2:14:"),
     ));
-    let huge = format!("rules:\n{}", "# padding\n".repeat(120_000)).into_bytes();
     files.push((
-        "over 1 MB",
-        huge,
-        format!("{label}1:1: the file is 1200007 bytes"),
+        "over 16 MiB",
+        hostile::rules_over_the_size_cap(),
+        format!("{label}1:1: the file is 16777230 bytes"),
     ));
     for (case, bytes, expected) in &files {
         std::fs::write(&rules_path, bytes).unwrap();

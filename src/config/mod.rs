@@ -137,7 +137,7 @@ impl Config {
             }))
         };
         let raw: RawConfig = serde_saphyr::from_str(text).map_err(|e| {
-            let yaml = crate::rules::YamlError::of(&e);
+            let yaml = crate::rules::YamlError::of(&e, text);
             let hint = yaml_hint(&yaml, text);
             invalid(
                 yaml.position,

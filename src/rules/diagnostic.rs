@@ -77,13 +77,23 @@ impl fmt::Display for Diagnostic {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
+impl Diagnostics {
+    /// Most diagnostics shown; the rest are counted. A generated file with one mistake
+    /// repeated in every rule would otherwise print tens of thousands of them, and a reload
+    /// logs and posts what is shown.
+    pub const SHOWN: usize = 100;
+}
+
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, diagnostic) in self.0.iter().enumerate() {
+        for (i, diagnostic) in self.0.iter().take(Self::SHOWN).enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
             write!(f, "{diagnostic}")?;
+        }
+        if let Some(more) = self.0.len().checked_sub(Self::SHOWN).filter(|&n| n > 0) {
+            write!(f, "\nand {more} more")?;
         }
         Ok(())
     }

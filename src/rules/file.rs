@@ -9,11 +9,9 @@ use std::time::Duration;
 
 use super::diagnostic::{did_you_mean, Diagnostic, Diagnostics, Position, Report};
 use super::draft::{read_defaults, read_rule};
+use super::read::read_yaml;
 use super::rule::Rule;
-use super::source::{position_of, RawFile, YamlError};
-
-/// Largest rules file accepted.
-pub const MAX_RULES_FILE_BYTES: usize = 1024 * 1024;
+use super::source::position_of;
 
 /// The stack rules are compiled on. Only the pages used are touched; where the system cannot
 /// reserve it (strict overcommit), rules are compiled on the calling thread.
@@ -98,25 +96,8 @@ impl RuleSet {
 
     fn parse_here(file: &str, text: &str) -> Result<RuleSet, Diagnostics> {
         let mut report = Report::new(file);
-        if text.len() > MAX_RULES_FILE_BYTES {
-            report.error(
-                Position::new(1, 1),
-                format!(
-                    "the file is {} bytes; at most {MAX_RULES_FILE_BYTES} are accepted",
-                    text.len()
-                ),
-                Some("split it, or remove generated rules".into()),
-            );
+        let Some(raw) = read_yaml(text, &mut report) else {
             return report.finish(RuleSet { rules: vec![] });
-        }
-        let raw: RawFile = match serde_saphyr::from_str(text) {
-            Ok(raw) => raw,
-            Err(error) => {
-                let yaml = YamlError::of(&error);
-                let message = format!("invalid rules file: {}", yaml.message);
-                report.error(yaml.position, message, Some(structure_hint(&yaml)));
-                return report.finish(RuleSet { rules: vec![] });
-            }
         };
         for key in &raw.unknown_keys {
             let hint = did_you_mean(&key.name, ["defaults", "rules"])
@@ -134,7 +115,7 @@ impl RuleSet {
             .unwrap_or_default();
         let mut rules = Vec::new();
         let mut first_seen: HashMap<String, Position> = HashMap::new();
-        for spanned in &raw.rules {
+        for spanned in raw.rules {
             let position = position_of(&spanned.referenced);
             let (rule, name) = read_rule(&spanned.value, position, &defaults, text, &mut report);
             let Some((name, name_at)) = name else {
@@ -159,17 +140,6 @@ impl RuleSet {
     pub fn get(&self, name: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.name == name)
     }
-}
-
-fn structure_hint(error: &YamlError) -> String {
-    if let Some(hint) = error.common_hint() {
-        return hint.into();
-    }
-    if error.message.contains("budget") {
-        return "the file expands (through YAML anchors and aliases) past what botwatch reads; write the rules out, or use `defaults:`".into();
-    }
-    "a rules file is `rules:` followed by a list of rules, each a mapping with `name:` and `when:`"
-        .into()
 }
 
 #[cfg(test)]

@@ -36,6 +36,8 @@ pub(crate) struct Key {
 /// are reported together with the mistakes inside the rules.
 #[derive(Debug, Default)]
 pub(crate) struct RawFile {
+    /// The document is empty (or holds only comments): not even `rules: []`.
+    pub is_empty: bool,
     pub defaults: Option<Spanned<Mapping>>,
     pub rules: Vec<Spanned<Mapping>>,
     pub unknown_keys: Vec<Key>,
@@ -50,7 +52,10 @@ impl<'de> Deserialize<'de> for RawFile {
                 f.write_str("a mapping with `rules:` (and optionally `defaults:`)")
             }
             fn visit_unit<E>(self) -> Result<RawFile, E> {
-                Ok(RawFile::default()) // an empty file has no rules
+                Ok(RawFile {
+                    is_empty: true,
+                    ..RawFile::default()
+                })
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFile, A::Error> {
                 let mut file = RawFile::default();
@@ -73,36 +78,6 @@ impl<'de> Deserialize<'de> for RawFile {
             }
         }
         deserializer.deserialize_any(FileVisitor)
-    }
-}
-
-/// A serde-saphyr error as botwatch reports it, for rules and config files alike: where, and
-/// saphyr's first line without its snippet or its own position (ours is printed in front).
-pub(crate) struct YamlError {
-    /// Where the error is (1:1 when saphyr does not say).
-    pub position: Position,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl YamlError {
-    /// The parts of `error` botwatch shows.
-    pub fn of(error: &serde_saphyr::Error) -> Self {
-        let position = error
-            .location()
-            .map(|l| position_of(&l))
-            .unwrap_or(Position::new(1, 1));
-        let rendered = error.without_snippet().to_string();
-        let first = rendered.lines().next().unwrap_or("invalid YAML").trim();
-        let message = first.split(" at line ").next().unwrap_or(first).to_owned();
-        YamlError { position, message }
-    }
-
-    /// The hint for a mistake any YAML file can make, when it is one.
-    pub fn common_hint(&self) -> Option<&'static str> {
-        self.message
-            .contains("tab")
-            .then_some("YAML indents with spaces, never tabs")
     }
 }
 

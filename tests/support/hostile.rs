@@ -47,7 +47,7 @@ pub const BROKEN_RULES: &[(&str, &str, &str)] = &[
     (
         "tab indentation",
         "rules:\n\t- name: a\n",
-        "rules.yaml:2:2: invalid rules file: tabs disallowed",
+        "rules.yaml:2:1: invalid rules file: tabs disallowed within this context (block indentation)\n  hint: YAML indents with spaces, never tabs",
     ),
     (
         "unknown top-level key",
@@ -147,7 +147,7 @@ pub const BROKEN_RULES: &[(&str, &str, &str)] = &[
     (
         "rules that are not a list",
         "rules: 5\n",
-        "rules.yaml:1:8: invalid rules file: expected sequence start",
+        "rules.yaml:1:8: invalid rules file: expected sequence start\n  hint: a rules file is `rules:` followed by a list of rules",
     ),
     (
         "unknown key in defaults",
@@ -169,7 +169,99 @@ pub const BROKEN_RULES: &[(&str, &str, &str)] = &[
         "rules:\n  - name: c\n    when: '[1, 2].all(x, x > lineQuota)'\n",
         "rules.yaml:3:12: rule c: comprehensions (all, exists, exists_one, map, filter) are not supported",
     ),
+    (
+        "an empty file",
+        "",
+        "rules.yaml:1:1: the file holds no rules, not even `rules: []`\n  hint: an empty file is most often the wrong path or a file not yet saved; to watch nothing on purpose, write `rules: []`",
+    ),
+    (
+        "a file of comments only",
+        "# rules for the support bots\n# (to come)\n",
+        "rules.yaml:1:1: the file holds no rules, not even `rules: []`\n  hint: an empty file",
+    ),
+    (
+        "a key given twice in a rule",
+        "rules:\n  - name: quota\n    when: lineQuota > 1\n    severity: info\n    when: lineQuota > 2\n",
+        "rules.yaml:5:5: rule quota: key `when` is given twice; the first is at line 3, column 5\n  hint: a key may be given once in a mapping: keep one and delete the other",
+    ),
+    (
+        "an alias to an anchor never defined",
+        "rules:\n  - name: quota\n    when: *high\n",
+        "rules.yaml:3:11: rule quota: alias `*high` refers to no anchor `&high` above it\n  hint: `*name` repeats the value marked `&name` above it in the same file",
+    ),
+    (
+        "a tab inside a rule, a line below where the parser notices",
+        "rules:\n  - name: quota\n    when: lineQuota > 1\n\tseverity: info\n",
+        "rules.yaml:4:1: rule quota: invalid rules file: while scanning a plain scalar, found a tab\n  hint: YAML indents with spaces, never tabs",
+    ),
+    (
+        "a key indented less than the keys of its rule",
+        "rules:\n  - name: quota\n    when: lineQuota > 1\n   severity: info\n",
+        "rules.yaml:4:4: rule quota: invalid rules file: while parsing a block collection, did not find expected '-' indicator\n  hint: keys of one mapping start in the same column",
+    ),
+    (
+        "a key indented more than the keys of its rule",
+        "rules:\n  - name: quota\n    when: lineQuota > 1\n      severity: info\n",
+        "rules.yaml:4:15: rule quota: invalid rules file: mapping values are not allowed in this context\n  hint: `: ` inside a value starts a new key: quote the value, or indent this line like the keys next to it",
+    ),
+    (
+        "a colon in an unquoted value",
+        "rules:\n  - name: quota\n    when: lineProgram == a: b\n",
+        "rules.yaml:3:27: rule quota: invalid rules file: mapping values are not allowed in this context\n  hint: `: ` inside a value starts a new key",
+    ),
+    (
+        "a key without its colon",
+        "rules:\n  - name: quota\n    when\n",
+        "rules.yaml:3:5: rule quota: invalid rules file: simple key expected ':'\n  hint: write each key as `key: value`, with a space after the colon",
+    ),
+    (
+        "a quote never closed",
+        "rules:\n  - name: quota\n    when: \"lineQuota > 1\n    severity: info\n",
+        "rules.yaml:3:11: rule quota: invalid rules file: unclosed quote\n  hint: end the value with the quote it starts with",
+    ),
+    (
+        "a bracket never closed",
+        "rules:\n  - name: quota\n    labels: {team: ops\n    when: lineQuota > 1\n",
+        "rules.yaml:4:9: rule quota: invalid rules file: while parsing a flow mapping, did not find expected ',' or '}'\n  hint: close every `[` with `]` and every `{` with `}`, with a comma between items",
+    ),
+    (
+        "a backslash that starts no escape",
+        "rules:\n  - name: quota\n    summary: \"C:\\quota\"\n",
+        "rules.yaml:3:14: rule quota: invalid rules file: while parsing a quoted scalar, found unknown escape character\n  hint: inside \"…\" a backslash starts an escape",
+    ),
+    (
+        "two documents in one file",
+        "rules: []\n---\nrules: []\n",
+        "rules.yaml:3:1: the file holds more than one YAML document\n  hint: remove the `---` line: one file is one document",
+    ),
+    (
+        "a number too large to be finite",
+        "rules:\n  - name: quota\n    when: lineQuota > 1\n    labels: {limit: 1e999}\n",
+        "rules.yaml:4:21: rule quota: `1e999` is not a finite number\n  hint: quote it to keep it as text",
+    ),
+    (
+        "a merge key given no mapping",
+        "rules:\n  - name: quota\n    <<: 5\n",
+        "rules.yaml:3:9: rule quota: invalid rules file: YAML merge value must be mapping or sequence of mappings\n  hint: `<<:` merges a mapping into this one",
+    ),
+    (
+        "lists nested 70 deep",
+        "rules:\n  - name: deep\n    when: lineQuota > 1\n    labels: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+        "rules.yaml:4:74: rule deep: values nest deeper than botwatch reads\n  hint: nest lists and mappings a few levels deep at most",
+    ),
+    (
+        "an alias bomb inside a rule",
+        "rules:\n  - name: bomb\n    when: lineQuota > 1\n    labels:\n      a: &a [x,x,x,x,x,x,x,x,x]\n      b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n      c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n      d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n      e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n      f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n      g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n",
+        "rules.yaml:11:14: rule bomb: the file expands through anchors and aliases past what botwatch reads\n  hint: write the rules out instead of repeating values through aliases, or use `defaults:`",
+    ),
 ];
+
+/// A rules file one line over the size cap (16 MiB), valid but for its size.
+pub fn rules_over_the_size_cap() -> Vec<u8> {
+    let cap = 16 * 1024 * 1024;
+    let padding = "# padding\n".repeat(cap / 10 + 1);
+    format!("rules: []\n{padding}").into_bytes()
+}
 
 /// The start of a valid config (`analytics:` then `bots:`), for cases that break what follows.
 const HEAD: &str =
@@ -184,7 +276,7 @@ pub fn broken_configs() -> Vec<(&'static str, String, &'static str)> {
     let discord = |section: &str| format!("{HEAD}discord:\n{section}");
     vec![
         ("tab indentation", "analytics:\n\tbase_url: http://127.0.0.1:9/\n".into(),
-         "botwatch.yaml:2:2: invalid config: tabs disallowed"),
+         "botwatch.yaml:2:1: invalid config: tabs disallowed"),
         ("misspelt section", HEAD.replace("analytics:", "analytcs:"),
          "botwatch.yaml:1:1: invalid config: unknown field `analytcs`"),
         ("no bots", "analytics:\n  base_url: http://127.0.0.1:9/\n".into(),
