@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use botwatch::analytics::simulator::{Simulator, Step};
 use serde_json::json;
-use support::discord::{Failure, FakeDiscord, Recorded, StoredMessage};
+use support::discord::{Failure, FakeDiscord, RateLimits, Recorded, StoredMessage};
 use support::process::{wait_until, write_config, write_config_with_bots, Running, SECRETS};
 use support::{fake_analytics, snapshot};
 
@@ -177,15 +177,16 @@ async fn a_sigkill_during_delivery_loses_nothing_and_doubles_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sigkill_during_an_alert_storm_loses_nothing_and_doubles_nothing() {
-    let fake = FakeDiscord::start().await;
+    // A budget above the storm's size, in botwatch and in the fake Discord, so that every
+    // alert gets a card of its own to count.
+    let fake = FakeDiscord::start_with(RateLimits::per_route(100)).await;
     let more: Vec<String> = (2..=20).map(|i| format!("b{i}")).collect();
     let ids: Vec<&str> = std::iter::once("b1")
         .chain(more.iter().map(String::as_str))
         .collect();
     let sim = fake_analytics(ids.iter().map(|id| (*id, vec![quota_99(true)])).collect()).await;
     let dir = tempfile::tempdir().unwrap();
-    // A budget above the storm's size, so that every alert gets a card of its own to count.
-    let limits = "  limits: {per_destination_per_5s: 100, global_per_second: 100}\n";
+    let limits = "  limits: {per_destination_per_5s: 100, global_per_second: 40}\n";
     write_config_with_bots(dir.path(), &sim.base_url(), &fake.base_url(), &more, limits);
     let expected = 2 * ids.len();
 

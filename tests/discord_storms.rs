@@ -132,7 +132,7 @@ async fn storms_of_two_hundred_and_a_thousand_alerts_reach_discord_in_a_few_dige
             }),
             "{named:?}"
         );
-        assert!(h.fake.requests().iter().all(|r| r.status != 429));
+        assert_eq!(h.fake.rate_limited(), 0, "no 429 drawn");
         h.fake.assert_no_violations();
     }
 }
@@ -173,5 +173,47 @@ async fn a_few_simultaneous_alerts_with_forty_labels_get_their_own_cards_within_
         1024,
         "40 labels cut to one field's limit"
     );
+    h.fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn a_sixth_card_after_a_burst_of_five_waits_for_discords_window_and_draws_no_429() {
+    // Discord's own limits in the fake and in botwatch: five messages per 5 s per channel.
+    let low = json!({"lineQuota": 1000, "lineQuotaConsumption": 100});
+    let high = json!({"lineQuota": 1000, "lineQuotaConsumption": 900});
+    let h = DiscordHarness::with_budget(
+        vec![Step::respond(snapshot(low)), Step::respond(snapshot(high))],
+        5,
+    )
+    .await;
+    let mut rules = String::from("rules:\n");
+    for i in 0..5 {
+        rules.push_str(&format!("  - {{name: burst{i}, when: 'lineQuota > 0'}}\n"));
+    }
+    rules.push_str("  - {name: sixth, when: 'lineQuotaConsumption > 800'}\n");
+    let (pipeline, mut bot_loop) = h.start(&rules).await;
+    bot_loop.poll_once().await.unwrap();
+    drain(&pipeline).await;
+    // A second later governor has a token again; Discord's window has none until it ends.
+    bot_loop.poll_once().await.unwrap();
+    drain(&pipeline).await;
+    assert_eq!(h.channel("111").len(), 6, "six cards");
+    assert_eq!(h.fake.rate_limited(), 0, "no 429 drawn");
+    h.fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn a_thousand_alerts_against_discords_own_limits_are_counted_in_digests_with_no_429() {
+    let quiet = Step::respond(snapshot(
+        json!({"lineQuota": 1000, "lineQuotaConsumption": 100}),
+    ));
+    let h = DiscordHarness::with_budget(vec![quiet], 5).await;
+    let (pipeline, mut bot_loop) = h.start(&storm_rules(200)).await;
+    bot_loop.poll_once().await.unwrap();
+    drain(&pipeline).await;
+    let messages = h.channel("111");
+    assert!(messages.len() <= 5, "{} messages", messages.len());
+    assert_eq!(counted(&messages), 1000, "every alert is counted");
+    assert_eq!(h.fake.rate_limited(), 0, "no 429 drawn");
     h.fake.assert_no_violations();
 }

@@ -312,3 +312,79 @@ async fn a_late_answer_the_client_gave_up_on_stays_unanswered_but_stored() {
     post(&fake, &messages_path(), json!({"content": "on time"})).await;
     assert!(fake.requests()[1].answered);
 }
+
+#[tokio::test]
+async fn a_channel_takes_five_messages_per_window_and_says_so_in_its_headers() {
+    let fake = FakeDiscord::start().await;
+    let mut remaining = Vec::new();
+    for i in 0..5 {
+        let (status, headers, _) = send(
+            &fake,
+            reqwest::Method::POST,
+            &messages_path(),
+            Some(json!({"content": format!("m{i}")})),
+        )
+        .await;
+        assert_eq!(status, 200);
+        remaining.push(
+            headers["x-ratelimit-remaining"]
+                .to_str()
+                .unwrap()
+                .to_owned(),
+        );
+        assert_eq!(headers["x-ratelimit-limit"], "5");
+    }
+    assert_eq!(remaining, ["4", "3", "2", "1", "0"]);
+    let (status, headers, body) = send(
+        &fake,
+        reqwest::Method::POST,
+        &messages_path(),
+        Some(json!({"content": "sixth"})),
+    )
+    .await;
+    assert_eq!(status, 429);
+    let retry_after = body["retry_after"].as_f64().unwrap();
+    assert!(retry_after > 0.0 && retry_after <= 5.0, "{body}");
+    assert_eq!(body["global"], false);
+    assert_eq!(headers["x-ratelimit-scope"], "user");
+    assert_eq!(fake.messages(CHANNEL).len(), 5, "the sixth was not posted");
+    // Edits have a bucket of their own.
+    let first = fake.messages(CHANNEL)[0].id.clone();
+    let edit = format!("{}/{first}", messages_path());
+    assert_eq!(patch(&fake, &edit, json!({"content": "e"})).await.0, 200);
+    assert_eq!((fake.rate_limited(), fake.invalid_requests()), (1, 1));
+}
+
+#[tokio::test]
+async fn past_the_global_limit_in_one_second_any_route_is_limited() {
+    // Discord's is 50 a second; five here, so that eight requests surely fit in one second.
+    let limits = RateLimits {
+        global_per_second: 5,
+        ..RateLimits::discord()
+    };
+    let fake = FakeDiscord::start_with(limits).await;
+    let mut answers = Vec::new();
+    for i in 0..8 {
+        // A channel each, so that no channel's own window is the limit.
+        let path = format!("/channels/{}/messages", 1_200_000_000_000_000_100u64 + i);
+        let (status, headers, body) = send(
+            &fake,
+            reqwest::Method::POST,
+            &path,
+            Some(json!({"content": "x"})),
+        )
+        .await;
+        answers.push((
+            status,
+            headers.get("x-ratelimit-global").is_some(),
+            body["global"].clone(),
+        ));
+    }
+    let statuses: Vec<u16> = answers.iter().map(|a| a.0).collect();
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 429, 429, 429]);
+    assert!(
+        answers[5..].iter().all(|a| a.1 && a.2 == true),
+        "{answers:?}"
+    );
+    assert_eq!(fake.rate_limited(), 3);
+}

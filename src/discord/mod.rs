@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod analysis;
+mod buckets;
 pub mod commands;
 pub mod config;
 pub mod destination;

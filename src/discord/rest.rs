@@ -4,7 +4,8 @@
 //! URL) and sent with our reqwest client, so that the raw answer stays visible: serenity's
 //! `Http` drops the `retry_after` of a 429 and its headers, which the outbox needs to wait
 //! exactly as long as Discord asks. serenity's own rate limiter is therefore not involved:
-//! botwatch's governor limits and 429 handling are the guard.
+//! botwatch's governor limits, Discord's rate-limit headers (see [`Buckets`]) and 429
+//! handling are the guard.
 
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use serenity::http::{LightMethod, Request, Route};
 use serenity::model::channel::Message;
 use serenity::model::id::{ApplicationId, ChannelId, GuildId, InteractionId, MessageId, WebhookId};
 
+use super::buckets::Buckets;
 use super::config::DiscordConfig;
 use super::destination::Webhook;
 use crate::notify::message::ChatMessage;
@@ -111,6 +113,8 @@ pub struct DiscordRest {
     http: reqwest::Client,
     authorization: SecretString,
     proxy: Option<String>,
+    /// Route windows that Discord's answers said were spent.
+    buckets: Buckets,
 }
 
 impl std::fmt::Debug for DiscordRest {
@@ -140,6 +144,7 @@ impl DiscordRest {
             http,
             authorization: SecretString::from(authorization),
             proxy: api_base_url.map(|u| u.trim_end_matches('/').to_owned()),
+            buckets: Buckets::default(),
         })
     }
 
@@ -152,7 +157,8 @@ impl DiscordRest {
         )
     }
 
-    /// Sends one request; `Ok(None)` for an empty (204) answer.
+    /// Sends one request, once its route's window has room; `Ok(None)` for an empty (204)
+    /// answer.
     pub(crate) async fn call<T: DeserializeOwned>(
         &self,
         route: Route<'_>,
@@ -164,6 +170,8 @@ impl DiscordRest {
             .map(serde_json::to_vec)
             .transpose()
             .map_err(|e| RestError::Decode(e.to_string()))?;
+        let bucket = route.ratelimiting_bucket();
+        self.buckets.wait(bucket).await;
         let request = Request::new(route, method)
             .body(body)
             .params(params)
@@ -178,6 +186,7 @@ impl DiscordRest {
             .await
             .map_err(|e| RestError::Transport(e.without_url().to_string()))?;
         let status = response.status().as_u16();
+        self.buckets.observe(bucket, response.headers());
         if status == 429 {
             return Err(rate_limited(response).await);
         }

@@ -11,7 +11,7 @@ use botwatch::discord::sink::DiscordNotifier;
 use botwatch::scheduler::{BotLoop, Pipeline};
 use botwatch::store::{SqliteStore, Store};
 
-use super::discord::{FakeDiscord, StoredMessage};
+use super::discord::{FakeDiscord, RateLimits, StoredMessage};
 use super::fake_analytics;
 
 /// The harness; see the module docs.
@@ -29,10 +29,21 @@ pub struct DiscordHarness {
 
 impl DiscordHarness {
     /// Bot b1 following `steps`; destinations ops (channel 111), pager (channel 222, critical,
-    /// pinging role 999) and hook (webhook 333).
+    /// pinging role 999) and hook (webhook 333), each with a budget of 50 messages per 5 s,
+    /// and a fake Discord whose buckets are as large (so that a test can see 50 cards).
     pub async fn new(steps: Vec<Step>) -> DiscordHarness {
+        DiscordHarness::with_budget(steps, 50).await
+    }
+
+    /// [`DiscordHarness::new`] with a budget of `per_5s` messages per destination; with 5,
+    /// Discord's own, the fake enforces Discord's own limits.
+    pub async fn with_budget(steps: Vec<Step>, per_5s: u32) -> DiscordHarness {
         let sim = fake_analytics(vec![("b1", steps)]).await;
-        let fake = FakeDiscord::start().await;
+        let limits = match per_5s {
+            5 => RateLimits::discord(),
+            n => RateLimits::per_route(n),
+        };
+        let fake = FakeDiscord::start_with(limits).await;
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("state.db");
         let text = format!(
@@ -48,7 +59,7 @@ discord:
     hook: {{webhook: "{fake}/api/webhooks/333/hooktoken-abc"}}
   route: {{default: ops, critical: pager}}
   mention_roles: {{critical: "999"}}
-  limits: {{timeout: 500ms, per_destination_per_5s: 50, global_per_second: 100}}
+  limits: {{timeout: 500ms, per_destination_per_5s: {per_5s}, global_per_second: 40}}
 "#,
             sim = sim.base_url(),
             fake = fake.base_url()

@@ -35,6 +35,7 @@
 mod connection;
 mod limits;
 pub mod probe;
+mod ratelimit;
 mod render;
 mod reply;
 mod routes;
@@ -50,6 +51,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub use self::ratelimit::RateLimits;
 use self::state::Shared;
 
 /// The prefix serenity puts before every route.
@@ -142,16 +144,34 @@ impl FakeDiscord {
     /// Panics if an OpenAPI description that is required cannot be read (see
     /// [`openapi_source`]).
     pub async fn start() -> FakeDiscord {
+        FakeDiscord::start_with(RateLimits::discord()).await
+    }
+
+    /// [`FakeDiscord::start`], enforcing `limits` instead of Discord's own.
+    pub async fn start_with(limits: RateLimits) -> FakeDiscord {
         // Load the document now, so that a required file that is missing panics in the test
         // (clearly) and an optional one is announced before the first request.
         schema::spec();
         let shared = Arc::new(Shared::default());
+        shared.lock().limits = limits;
         let (addr, stop) = server::spawn(Arc::clone(&shared)).await;
         FakeDiscord {
             shared,
             addr,
             stop: Mutex::new(Some(stop)),
         }
+    }
+
+    /// How many requests the fake answered 429 because they broke its rate limits (scripted
+    /// 429s not counted).
+    pub fn rate_limited(&self) -> usize {
+        self.shared.lock().buckets.limited
+    }
+
+    /// How many answers Discord would count against the invalid-request limit (401, 403 and
+    /// 429, scripted ones included); Discord bans an IP past 10,000 in ten minutes.
+    pub fn invalid_requests(&self) -> usize {
+        self.shared.lock().invalid
     }
 
     /// `http://127.0.0.1:PORT`, without a trailing slash: serenity's proxy setting.

@@ -21,7 +21,7 @@ use tokio::sync::oneshot;
 use super::connection::{ConnHandle, KillableListener};
 use super::reply::Reply;
 use super::routes;
-use super::state::Shared;
+use super::state::{Next, Shared};
 use super::{Failure, Recorded};
 
 /// Starts the server thread; returns the address it listens on and the sender that stops it.
@@ -94,18 +94,41 @@ async fn handle(
         authorization: authorization(&headers),
         answered: false,
     };
-    let (index, failure) = shared.record(request.clone());
-    let response = respond(
-        &shared,
-        &conn,
-        (index, &request),
-        failure,
-        &method,
-        not_json,
-    )
-    .await;
-    shared.mark_answered(index);
+    let route = routes::route(&method, &request.path, request.query.as_deref());
+    let (index, next) = shared.record(request.clone(), &route);
+    let response = match next {
+        Next::Limited(reply) => reply.into_response(),
+        Next::Proceed { failure, headers } => {
+            let mut response = respond(
+                &shared,
+                &conn,
+                (index, &request),
+                failure,
+                &method,
+                not_json,
+            )
+            .await;
+            if response.status().is_success() {
+                add_headers(&mut response, headers);
+            }
+            response
+        }
+    };
+    // A connection the handler closed carries no answer: the request keeps the status it
+    // was processed with (0 if it was not), unanswered.
+    if !conn.killed.load(Ordering::SeqCst) {
+        shared.mark_answered(index, response.status().as_u16());
+    }
     response
+}
+
+/// Puts rate-limit headers on an answer.
+fn add_headers(response: &mut Response, headers: Vec<(&'static str, String)>) {
+    for (name, value) in headers {
+        if let Ok(value) = axum::http::HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
 }
 
 /// The answer to a recorded request (with its index): a scripted failure's, or the route's.

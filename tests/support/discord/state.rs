@@ -1,14 +1,19 @@
 //! What the fake remembers between requests: the requests themselves, the messages it created,
-//! the interactions it saw, the violations it found and the failures still to inject.
+//! the interactions it saw, the violations it found, the failures still to inject and the
+//! rate-limit windows in progress.
 //!
 //! One mutex guards it all; handlers hold it only while they touch the state, never while
 //! validating a body or sleeping.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
 
 use serde_json::Value;
 
+use super::ratelimit::{Admission, Buckets, RateLimits};
+use super::reply::Reply;
+use super::routes::Route;
 use super::timestamp::now_rfc3339;
 use super::{Failure, Recorded, StoredMessage, FIRST_ID};
 
@@ -40,6 +45,17 @@ impl Msg {
     }
 }
 
+/// What to do with a recorded request.
+pub(super) enum Next {
+    /// Answer this 429: a bucket or the global limit is spent.
+    Limited(Reply),
+    /// Process it (or the scripted failure), with these rate-limit headers on a success.
+    Proceed {
+        failure: Option<Failure>,
+        headers: Vec<(&'static str, String)>,
+    },
+}
+
 /// Which requests a scripted failure is for.
 pub(super) type Aim = std::sync::Arc<dyn Fn(&Recorded) -> bool + Send + Sync>;
 
@@ -55,6 +71,11 @@ pub(super) struct Inner {
     /// Interaction tokens answered with a deferred callback (type 5) and no original yet.
     pub(super) deferred: HashSet<String>,
     pub(super) callbacks: HashMap<String, Vec<Value>>,
+    /// The rate limits enforced, and the windows in progress.
+    pub(super) limits: RateLimits,
+    pub(super) buckets: Buckets,
+    /// Answers Discord counts as invalid requests: 401, 403 and 429.
+    pub(super) invalid: usize,
     issued_ids: u64,
 }
 
@@ -102,22 +123,38 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Records a request and takes the first scripted failure aimed at it, in one go so that
-    /// concurrent requests get the failures in arrival order. Returns the request's index.
-    pub(super) fn record(&self, request: Recorded) -> (usize, Option<Failure>) {
+    /// Records a request, counts it against the rate limits, and takes the first scripted
+    /// failure aimed at it, in one go so that concurrent requests meet the limits and the
+    /// failures in arrival order. Returns the request's index and what to do with it.
+    pub(super) fn record(&self, request: Recorded, route: &Route) -> (usize, Next) {
         let mut state = self.lock();
-        let aimed = state.failures.iter().position(|(aim, _)| aim(&request));
-        let failure = aimed
-            .and_then(|i| state.failures.remove(i))
-            .map(|(_, failure)| failure);
+        let limits = state.limits.clone();
+        let admission = state.buckets.admit(&limits, route, Instant::now());
         state.requests.push(request);
-        (state.requests.len() - 1, failure)
+        let index = state.requests.len() - 1;
+        let next = match admission {
+            Admission::Limited(reply) => Next::Limited(reply),
+            Admission::Admitted(headers) => {
+                let request = &state.requests[index];
+                let aimed = state.failures.iter().position(|(aim, _)| aim(request));
+                let failure = aimed
+                    .and_then(|i| state.failures.remove(i))
+                    .map(|(_, failure)| failure);
+                Next::Proceed { failure, headers }
+            }
+        };
+        (index, next)
     }
 
-    /// Notes that the request at `index` has been answered.
-    pub(super) fn mark_answered(&self, index: usize) {
-        if let Some(r) = self.lock().requests.get_mut(index) {
+    /// Notes that the request at `index` has been answered with `status`.
+    pub(super) fn mark_answered(&self, index: usize, status: u16) {
+        let mut state = self.lock();
+        if let Some(r) = state.requests.get_mut(index) {
             r.answered = true;
+            r.status = status;
+        }
+        if matches!(status, 401 | 403 | 429) {
+            state.invalid += 1;
         }
     }
 
