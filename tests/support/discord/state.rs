@@ -9,6 +9,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde_json::Value;
 
+use super::gateway_lookup::GatewayLookups;
 use super::timestamp::now_rfc3339;
 use super::{Failure, Recorded, StoredMessage, FIRST_ID};
 
@@ -52,6 +53,8 @@ pub(super) struct Inner {
     /// Interaction tokens answered with a deferred callback (type 5) and no original yet.
     pub(super) deferred: HashSet<String>,
     pub(super) callbacks: HashMap<String, Vec<Value>>,
+    /// What gateway lookups answer, and when each one came.
+    pub(super) gateway: GatewayLookups,
     issued_ids: u64,
 }
 
@@ -101,10 +104,15 @@ impl Shared {
 
     /// Records a request and takes the next scripted failure, in one go so that concurrent
     /// requests get the failures in arrival order. Returns the request's index.
+    ///
+    /// A gateway lookup takes no scripted failure: the gateway retries in the background, and
+    /// must not take the failures a test scripted for the requests it is about.
     pub(super) fn record(&self, request: Recorded) -> (usize, Option<Failure>) {
         let mut state = self.lock();
+        let scripted = !GatewayLookups::is_lookup(&request);
         state.requests.push(request);
-        (state.requests.len() - 1, state.failures.pop_front())
+        let failure = scripted.then(|| state.failures.pop_front()).flatten();
+        (state.requests.len() - 1, failure)
     }
 
     /// Sets the status answered to the request at `index`.
