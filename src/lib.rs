@@ -15,10 +15,12 @@
 //! - [`discord`] is the Discord notifier (alert cards) and the `/analysis` command;
 //! - [`scheduler`] runs one poll loop per bot and wires the stages together, [`reload`]
 //!   reloads the rules, [`server`] and [`metrics`] serve health and metrics;
-//! - [`config`] reads the service's configuration; [`cli`] is the command line.
+//! - [`config`] reads the service's configuration; [`cli`] is the command line; [`backoff`] is
+//!   the one retry schedule (the outbox, the Discord gateway).
 
 pub mod alerts;
 pub mod analytics;
+pub mod backoff;
 pub mod cli;
 pub mod config;
 pub mod discord;

@@ -98,10 +98,12 @@ async fn run_alerts_on_stdout_and_in_discord_and_stops_cleanly_on_sigterm() {
         "both alerts reached Discord as cards before the exit"
     );
     fake.assert_no_violations();
-    // The gateway asks the proxy (the fake) for its address, gets a 404 and stays off:
+    // The gateway asks the proxy (the fake) for its address, gets a 404 and waits to retry:
     // nothing but loopback is ever contacted, and alerting goes on without /analysis.
     assert!(
-        fake.requests().iter().any(|r| r.path == "/api/v10/gateway"),
+        fake.requests()
+            .iter()
+            .any(|r| r.path == "/api/v10/gateway/bot"),
         "{:#?}",
         fake.requests()
     );

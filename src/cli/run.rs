@@ -116,7 +116,8 @@ fn admin_channel(config: &Config) -> Option<Arc<dyn crate::reload::ReloadReport>
     )))
 }
 
-/// Starts the Discord gateway for `/analysis` when Discord is configured with a bot token.
+/// Starts the Discord gateway for `/analysis` when Discord is configured with a bot token
+/// and `discord.gateway` is on.
 fn spawn_gateway(
     config: &Config,
     pipeline: &Pipeline,
@@ -124,6 +125,10 @@ fn spawn_gateway(
     shutdown: Shutdown,
 ) -> Option<tokio::task::JoinHandle<()>> {
     let discord = config.discord.clone().filter(|d| d.token.is_some())?;
+    if !discord.gateway {
+        tracing::info!("the Discord gateway is off (discord.gateway: false): /analysis is not served over it; alerts go over REST");
+        return None;
+    }
     let rest = match DiscordRest::new(
         discord.token.as_ref(),
         discord.api_base_url.as_deref(),
@@ -136,14 +141,14 @@ fn spawn_gateway(
         }
     };
     let command = AnalysisCommand::new(
-        rest,
+        rest.clone(),
         discord.clone(),
         config.bots.clone(),
         pipeline.upstream(),
         store,
     );
     Some(tokio::spawn(async move {
-        gateway::run(&discord, Arc::new(command), shutdown).await
+        gateway::run(&discord, rest, Arc::new(command), shutdown).await
     }))
 }
 

@@ -16,6 +16,8 @@ use crate::rules::Severity;
 pub struct RawDiscord {
     token: Option<String>,
     api_base_url: Option<url::Url>,
+    #[serde(default = "gateway_on")]
+    gateway: bool,
     #[serde(default)]
     guilds: Vec<String>,
     #[serde(default)]
@@ -28,6 +30,10 @@ pub struct RawDiscord {
     limits: Limits,
     #[serde(default)]
     analysis: AnalysisSettings,
+}
+
+fn gateway_on() -> bool {
+    true
 }
 
 /// Settings of the `/analysis` command.
@@ -137,6 +143,9 @@ pub struct DiscordConfig {
     pub token: Option<SecretString>,
     /// Another base URL for Discord's API (a proxy, or a loopback fake in tests).
     pub api_base_url: Option<String>,
+    /// Whether to hold a gateway connection (which serves `/analysis`). Off, Discord is only
+    /// called over REST: for a deployment that answers interactions over HTTP instead.
+    pub gateway: bool,
     /// Guilds where `/analysis` is registered (globally when empty).
     pub guilds: Vec<u64>,
     /// Destinations by name.
@@ -216,6 +225,7 @@ impl RawDiscord {
         Ok(DiscordConfig {
             token: token.map(SecretString::from),
             api_base_url: self.api_base_url.map(|u| u.to_string()),
+            gateway: self.gateway,
             guilds: self
                 .guilds
                 .iter()
@@ -242,6 +252,7 @@ impl DiscordConfig {
         DiscordConfig {
             token,
             api_base_url,
+            gateway: true,
             guilds: Vec::new(),
             destinations: BTreeMap::from([("demo".to_owned(), destination)]),
             default_route: "demo".to_owned(),

@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serenity::http::{LightMethod, Request, Route};
 use serenity::model::channel::Message;
+use serenity::model::gateway::BotGateway;
 use serenity::model::id::{ApplicationId, ChannelId, GuildId, InteractionId, MessageId, WebhookId};
 
 use super::buckets::Buckets;
@@ -317,6 +318,17 @@ impl DiscordRest {
         self.call::<serde_json::Value>(route, LightMethod::Patch, Some(body), None)
             .await
             .map(drop)
+    }
+
+    /// Asks where the gateway is (`GET /gateway/bot`, at the configured base URL): the
+    /// websocket URL to connect to. Authenticated, so a refused token shows here first.
+    pub async fn gateway_url(&self) -> Result<String, RestError> {
+        let answer: Option<BotGateway> = self
+            .call(Route::GatewayBot, LightMethod::Get, None::<&()>, None)
+            .await?;
+        answer
+            .map(|gateway| gateway.url)
+            .ok_or_else(|| RestError::Decode("no gateway in the answer".into()))
     }
 
     /// Creates (or updates) a slash command in a guild, or globally without one.

@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::{DeliveryError, Notifier};
+use crate::backoff::exponential;
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
 use crate::store::{blocking, OutboxItem, Store, StoreError};
@@ -120,7 +121,7 @@ impl Outbox {
             }
             Err(DeliveryError::Retry { reason, after }) => {
                 self.metrics.delivery("retried");
-                let wait = after.unwrap_or_else(|| backoff(item.attempts));
+                let wait = after.unwrap_or_else(|| exponential(item.attempts, MAX_BACKOFF));
                 tracing::warn!(id, rule = %item.event.key.rule, bot = %item.event.key.bot_id, %reason, retry_in = ?wait, "notification not delivered; will retry");
                 let retry_at = Timestamp::now().plus(wait);
                 blocking(move || store.mark_failed(id, &reason, retry_at)).await?;
@@ -160,9 +161,4 @@ impl Outbox {
             Ok(Err(error)) => tracing::error!(%error, "cannot read the outbox while shutting down"),
         }
     }
-}
-
-/// 1 s, 2 s, 4 s… up to five minutes.
-fn backoff(attempts: u32) -> Duration {
-    Duration::from_secs(1u64 << attempts.min(16)).min(MAX_BACKOFF)
 }

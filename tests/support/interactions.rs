@@ -31,6 +31,11 @@ impl Default for Asker<'_> {
 
 /// A `/analysis` interaction; its token is `token`.
 pub fn analysis(asker: Asker<'_>, token: &str) -> CommandInteraction {
+    serde_json::from_value(analysis_json(asker, token)).expect("a valid interaction payload")
+}
+
+/// [`analysis`] as the JSON of Discord's `INTERACTION_CREATE` event.
+pub fn analysis_json(asker: Asker<'_>, token: &str) -> Value {
     let user = json!({"id": asker.user, "username": "ops-person", "discriminator": "0", "global_name": null, "avatar": null});
     let mut payload = json!({
         "id": "900000000000000001",
@@ -57,5 +62,5 @@ pub fn analysis(asker: Asker<'_>, token: &str) -> CommandInteraction {
         }
         None => payload["user"] = user,
     }
-    serde_json::from_value(payload).expect("a valid interaction payload")
+    payload
 }

@@ -30,9 +30,13 @@
 //! - `reply`: answers, including Discord's "Invalid Form Body" error shape,
 //! - `validate`: which checks each route's body gets; `schema` (the OpenAPI validators) and
 //!   `limits` (what the schema does not say) do the checking,
-//! - `timestamp`: Discord-style timestamps.
+//! - `timestamp`: Discord-style timestamps,
+//! - `gateway_lookup`: `GET /gateway/bot`, answered with the URL a test gives
+//!   ([`FakeDiscord::serve_gateway_at`]); `gateway`: a fake gateway (websocket) to give.
 
 mod connection;
+pub mod gateway;
+mod gateway_lookup;
 mod limits;
 pub mod probe;
 mod ratelimit;

@@ -44,6 +44,8 @@ pub(super) enum Route {
         application: String,
         guild: Option<String>,
     },
+    /// `GET /gateway/bot`: where the gateway is (see [`gateway_lookup`](super::gateway_lookup)).
+    GatewayBot,
     Unknown,
 }
 
@@ -90,6 +92,7 @@ pub(super) fn route(method: &Method, path: &str, query: Option<&str>) -> Route {
             application: s(1),
             guild: Some(s(3)),
         },
+        ("GET", ["gateway", "bot"]) => Route::GatewayBot,
         _ => Route::Unknown,
     }
 }
@@ -151,6 +154,7 @@ fn process(shared: &Shared, method: &Method, path: &str, route: Route, body: &Va
         Route::PutCommands { application, guild } => {
             put_commands(&mut state, &application, guild.as_deref(), body)
         }
+        Route::GatewayBot => super::gateway_lookup::answer(&mut state),
         Route::Unknown => Reply::not_found(),
     }
 }

@@ -26,42 +26,58 @@ use super::{Failure, Recorded};
 
 /// Starts the server thread; returns the address it listens on and the sender that stops it.
 pub(super) async fn spawn(shared: Arc<Shared>) -> (SocketAddr, oneshot::Sender<()>) {
+    on_own_thread("fake Discord", move |listener, stop| {
+        serve(shared, listener, stop)
+    })
+    .await
+}
+
+/// Binds a free port of 127.0.0.1 and runs `serve` on it, on a thread of its own with a
+/// current-thread runtime, so that it keeps answering while a test blocks its own runtime.
+/// Returns the address, and the sender that stops the server when it fires or is dropped.
+pub(super) async fn on_own_thread<F, Fut>(
+    name: &'static str,
+    serve: F,
+) -> (SocketAddr, oneshot::Sender<()>)
+where
+    F: FnOnce(TcpListener, oneshot::Receiver<()>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
     let (addr_tx, addr_rx) = oneshot::channel::<SocketAddr>();
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     std::thread::Builder::new()
-        .name("fake-discord".into())
+        .name(name.into())
         .spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
-                .expect("fake Discord: tokio runtime");
-            runtime.block_on(serve(shared, addr_tx, stop_rx));
+                .unwrap_or_else(|e| panic!("{name}: tokio runtime: {e}"));
+            runtime.block_on(async move {
+                let listener = TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .unwrap_or_else(|e| panic!("{name}: bind 127.0.0.1:0: {e}"));
+                let addr = listener
+                    .local_addr()
+                    .unwrap_or_else(|e| panic!("{name}: local address: {e}"));
+                if addr_tx.send(addr).is_ok() {
+                    serve(listener, stop_rx).await;
+                }
+            });
             // Dropping the runtime here cancels the open connections.
         })
-        .expect("fake Discord: spawn server thread");
+        .unwrap_or_else(|e| panic!("{name}: spawn the server thread: {e}"));
     let addr = addr_rx
         .await
-        .expect("fake Discord: the server thread failed to start");
+        .unwrap_or_else(|_| panic!("{name}: the server thread failed to start"));
     (addr, stop_tx)
 }
 
-/// Binds a free port, reports it on `addr_tx`, and serves until `stop_rx` fires.
-async fn serve(
-    shared: Arc<Shared>,
-    addr_tx: oneshot::Sender<SocketAddr>,
-    stop_rx: oneshot::Receiver<()>,
-) {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("fake Discord: bind 127.0.0.1:0");
-    let addr = listener.local_addr().expect("fake Discord: local address");
+/// Serves the fake REST API on `listener` until `stop` fires.
+async fn serve(shared: Arc<Shared>, listener: TcpListener, stop: oneshot::Receiver<()>) {
     let app = Router::new()
         .fallback(handle)
         .with_state(shared)
         .into_make_service_with_connect_info::<ConnHandle>();
-    if addr_tx.send(addr).is_err() {
-        return;
-    }
     let server = axum::serve(KillableListener(listener), app).into_future();
     tokio::select! {
         result = server => {
@@ -69,7 +85,7 @@ async fn serve(
                 eprintln!("fake Discord: server stopped: {e}");
             }
         }
-        _ = stop_rx => {}
+        _ = stop => {}
     }
 }
 

@@ -78,7 +78,7 @@ pub(super) fn check_body(route: &Route, body: &Value) -> Vec<Problem> {
                 }
             }
         }
-        Route::Unknown => {}
+        Route::GatewayBot | Route::Unknown => {}
     }
     problems
 }
