@@ -337,13 +337,16 @@ async fn to_a_webhook_only_a_lost_answer_to_a_post_can_post_twice() {
     assert_documented(&table);
 }
 
+/// Discord's error message in the parked test's 400, found again in the log.
+const PARKED_MARK: &str = "injected for the parked test";
+
 #[tokio::test]
 async fn a_request_discord_rejects_is_parked_with_its_reason_and_not_retried() {
     let logs = CapturedLogs::global();
     let h = DiscordHarness::new(vec![quota(900), quota(100)]).await;
     let (pipeline, mut bot_loop) = h.start(RULES).await;
     let invalid = json!({"message": "Invalid Form Body", "code": 50035,
-        "errors": {"embeds": {"_errors": [{"code": "BASE_TYPE_BAD", "message": "injected"}]}}});
+        "errors": {"embeds": {"_errors": [{"code": "BASE_TYPE_BAD", "message": PARKED_MARK}]}}});
     h.fake.fail_next(1, Failure::Status(400, invalid));
     for _ in 0..2 {
         bot_loop.poll_once().await.unwrap();
@@ -367,7 +370,10 @@ async fn a_request_discord_rejects_is_parked_with_its_reason_and_not_retried() {
     let logged = logs
         .of_bot("b1")
         .iter()
+        // The log capture is shared by the tests of this file, all with bot b1: the mark in
+        // Discord's answer tells this test's lines apart.
         .filter(|l| l.contains("parked") && l.contains("Invalid Form Body") && l.contains("50035"))
+        .filter(|l| l.contains(PARKED_MARK))
         .count();
     let row = format!(
         "| Discord answers | notifications | delivered | parked in the outbox | requests refused | reason logged |\n|---|---|---|---|---|---|\n| 400 Invalid Form Body, once | 2 | {delivered} | {parked} | {rejected} | {} |\n",
