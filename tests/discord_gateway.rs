@@ -272,3 +272,42 @@ async fn sigterm_closes_the_gateway_connection_with_a_close_frame() {
     assert_eq!(gateway.closes(), 1, "{stderr}");
     assert_eq!(gateway.identifies(), 1, "no reconnection on the way out");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_but_loopback_is_contacted_when_the_gateway_lookup_fails() {
+    // serenity's own client falls back to Discord's public gateway when the lookup fails: a
+    // name lookup and a connection that strace sees, whatever botwatch logs.
+    let Some(strace) = support::trace::strace() else {
+        return;
+    };
+    let (fake, sim, dir) = quota_99_for_b1("").await;
+    let log = dir.path().join("connections.strace");
+    let running = Running::start_traced(strace, &log, dir.path(), &ARGS, &SECRETS);
+    let retried = wait_until(Duration::from_secs(30), || {
+        fake.gateway_lookups().len() >= 3 && fake.messages("111").len() >= 2
+    })
+    .await;
+    let stderr = stop(running).stderr;
+    assert!(retried, "three lookups and the cards: {stderr}");
+    let trace = std::fs::read_to_string(&log).expect("strace's log");
+    let addresses = support::trace::addresses(&trace);
+    let fake_port = fake.base_url().rsplit(':').next().unwrap().to_owned();
+    let sim_port = sim
+        .base_url()
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    for port in [&fake_port, &sim_port] {
+        assert!(
+            trace.contains(&format!("htons({port})")),
+            "strace saw the connections to the fakes (port {port}):\n{trace}"
+        );
+    }
+    let outside: Vec<&String> = addresses
+        .iter()
+        .filter(|a| !support::trace::is_loopback(a))
+        .collect();
+    assert!(outside.is_empty(), "contacted {outside:?}:\n{trace}");
+}

@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod logs;
 pub mod preview;
 pub mod process;
+pub mod trace;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 /// A running botwatch.
 pub struct Running {
     child: Child,
+    /// Whether `child` is strace running botwatch (see [`Running::start_traced`]).
+    traced: bool,
     lines: Receiver<String>,
     /// Standard error, read as it comes: an unread pipe fills up (64 KiB) and blocks the
     /// process at its next log line.
@@ -29,7 +31,37 @@ pub struct Ended {
 impl Running {
     /// Starts `botwatch ARGS` in `dir` with extra environment variables.
     pub fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Running {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_botwatch"))
+        Running::spawn(
+            Command::new(env!("CARGO_BIN_EXE_botwatch")),
+            false,
+            dir,
+            args,
+            env,
+        )
+    }
+
+    /// [`Running::start`] under `strace`, which logs every address botwatch tries to reach
+    /// to `log` (see [`super::trace`]).
+    pub fn start_traced(
+        strace: &str,
+        log: &Path,
+        dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Running {
+        let mut command = Command::new(strace);
+        command.args(super::trace::traced(env!("CARGO_BIN_EXE_botwatch"), log));
+        Running::spawn(command, true, dir, args, env)
+    }
+
+    fn spawn(
+        mut command: Command,
+        traced: bool,
+        dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Running {
+        let mut child = command
             .args(args)
             .current_dir(dir)
             .env("RUST_LOG", "info")
@@ -53,9 +85,28 @@ impl Running {
         });
         Running {
             child,
+            traced,
             lines,
             stderr,
         }
+    }
+
+    /// The process id of botwatch itself (under strace, strace's child).
+    fn botwatch_pid(&self) -> u32 {
+        let pid = self.child.id();
+        if !self.traced {
+            return pid;
+        }
+        let children = format!("/proc/{pid}/task/{pid}/children");
+        // Bounded: strace starts its child at once.
+        for _ in 0..100 {
+            let listed = std::fs::read_to_string(&children).unwrap_or_default();
+            if let Some(child) = listed.split_whitespace().next() {
+                return child.parse().expect("a process id");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("strace ({pid}) started no botwatch");
     }
 
     /// Standard output lines until `count` of them match `wanted` (bounded by `within`).
@@ -80,7 +131,7 @@ impl Running {
     /// Sends a signal (`TERM`, `KILL`…).
     pub fn signal(&self, name: &str) {
         let status = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .args([&format!("-{name}"), &self.botwatch_pid().to_string()])
             .status()
             .expect("kill");
         assert!(status.success(), "kill -{name}");
