@@ -98,8 +98,9 @@ async fn run_alerts_on_stdout_and_in_discord_and_stops_cleanly_on_sigterm() {
         "both alerts reached Discord as cards before the exit"
     );
     fake.assert_no_violations();
-    // The gateway asks the proxy (the fake) for its address, gets a 404 and waits to retry:
-    // nothing but loopback is ever contacted, and alerting goes on without /analysis.
+    // The gateway asks the proxy (the fake) for its address, gets a 404 and waits to retry,
+    // and alerting goes on without /analysis (that nothing but loopback is contacted meanwhile
+    // is `discord_gateway.rs`'s, which watches every connection).
     assert!(
         fake.requests()
             .iter()
