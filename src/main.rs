@@ -12,6 +12,12 @@ fn main() -> ExitCode {
     // serenity's own info lines narrate machinery botwatch replaces (its shard queuer).
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,serenity=warn"));
+    // The websocket crate logs every frame it sends, the gateway's IDENTIFY and its bot token
+    // included, at trace: never, whatever RUST_LOG asks.
+    let filter = ["tungstenite=off", "tokio_tungstenite=off"]
+        .into_iter()
+        .filter_map(|directive| directive.parse().ok())
+        .fold(filter, EnvFilter::add_directive);
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

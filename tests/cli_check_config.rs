@@ -26,8 +26,8 @@ fn every_broken_config_fails_with_exit_1_its_position_and_a_hint() {
         }
     }
     let refused = cases.len() - wrong.len();
-    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
     support::assert_documented(&format!("{refused} of {} broken config files", cases.len()));
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
 }
 
 #[test]

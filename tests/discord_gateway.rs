@@ -78,8 +78,9 @@ async fn assert_lookups_back_off(fake: &FakeDiscord, running: Running) -> String
     assert!(gaps[0] >= Duration::from_millis(700), "{gaps:?}");
     assert!(gaps[1] > gaps[0] && gaps[2] > gaps[1], "growing: {gaps:?}");
     // About 1 s, 2 s, 4 s, each up to a quarter shorter: the third at least thrice the first
-    // (a fixed wait, jittered the same way, stays under 4/3).
-    assert!(gaps[2] >= gaps[0].mul_f64(2.5), "doubling: {gaps:?}");
+    // (a fixed wait, jittered the same way, stays under 4/3); twice leaves room for a loaded
+    // machine stretching the first gap.
+    assert!(gaps[2] >= gaps[0].mul_f64(2.0), "doubling: {gaps:?}");
     let lines = stderr.lines().filter(|l| l.contains(UNAVAILABLE)).count();
     let attempts = fake.gateway_lookups().len();
     assert!(
@@ -310,4 +311,7 @@ async fn nothing_but_loopback_is_contacted_when_the_gateway_lookup_fails() {
         .filter(|a| !support::trace::is_loopback(a))
         .collect();
     assert!(outside.is_empty(), "contacted {outside:?}:\n{trace}");
+    // Every address configured is an IP on loopback: no name needs looking up.
+    let lookups = support::trace::name_lookups(&trace);
+    assert!(lookups.is_empty(), "looked up names: {lookups:#?}");
 }

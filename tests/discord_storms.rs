@@ -6,6 +6,7 @@ mod support;
 
 use botwatch::analytics::simulator::Step;
 use serde_json::json;
+use support::digests::{alerts_counted, digest_count};
 use support::discord::StoredMessage;
 use support::harness::DiscordHarness;
 use support::{drain, snapshot};
@@ -32,24 +33,6 @@ async fn storm(rules_yaml: &str) -> DiscordHarness {
     drain(&pipeline).await;
     assert_eq!(h.store().outbox_len().unwrap(), 0, "everything delivered");
     h
-}
-
-/// How many alerts the digests in a channel account for, from their embed titles ("N × rule …").
-fn counted(messages: &[StoredMessage]) -> usize {
-    messages
-        .iter()
-        .flat_map(|m| m.body["embeds"].as_array().cloned().unwrap_or_default())
-        .map(|e| {
-            e["title"]
-                .as_str()
-                .unwrap()
-                .split(" × ")
-                .next()
-                .unwrap()
-                .parse::<usize>()
-                .unwrap()
-        })
-        .sum()
 }
 
 /// The alerts the digests name, as (rule, platform) from their lines
@@ -82,7 +65,7 @@ fn accounted(messages: &[StoredMessage]) -> Vec<(usize, usize)> {
         .flat_map(|m| m.body["embeds"].as_array().cloned().unwrap_or_default())
         .map(|e| {
             let title = e["title"].as_str().unwrap_or("");
-            let count = title.split(" × ").next().and_then(|n| n.parse().ok());
+            let count = digest_count(title);
             let description = e["description"].as_str().unwrap_or("");
             let lines = description.lines().filter(|l| l.starts_with("• `")).count();
             let more = description
@@ -110,7 +93,7 @@ async fn storms_of_two_hundred_and_a_thousand_alerts_reach_discord_in_a_few_dige
             "{} messages: one burst of the channel's budget",
             messages.len()
         );
-        assert_eq!(counted(&messages), alerts, "every alert is counted");
+        assert_eq!(alerts_counted(&messages), alerts, "every alert is counted");
         for (count, listed) in accounted(&messages) {
             assert_eq!(
                 listed, count,
@@ -213,7 +196,7 @@ async fn a_thousand_alerts_against_discords_own_limits_are_counted_in_digests_wi
     drain(&pipeline).await;
     let messages = h.channel("111");
     assert!(messages.len() <= 5, "{} messages", messages.len());
-    assert_eq!(counted(&messages), 1000, "every alert is counted");
+    assert_eq!(alerts_counted(&messages), 1000, "every alert is counted");
     assert_eq!(h.fake.rate_limited(), 0, "no 429 drawn");
     h.fake.assert_no_violations();
 }

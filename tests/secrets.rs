@@ -1,6 +1,7 @@
 //! Secrets stay secret: the bot's API token and secret, the Discord bot token and a webhook's
 //! token never appear in what botwatch prints (at the most verbose log level), in what it
-//! sends to Discord, or in its state file, even when the analytics API echoes them back.
+//! sends to Discord (over REST and the gateway), or in its state file, even when the analytics
+//! API echoes them back.
 
 mod support;
 
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use botwatch::analytics::simulator::Step;
 use serde_json::json;
+use support::discord::gateway::FakeGateway;
 use support::discord::FakeDiscord;
 use support::process::{wait_until, Running};
 use support::{fake_analytics, project_root, snapshot};
@@ -24,9 +26,16 @@ fn quota_99() -> Step {
     ))
 }
 
-/// The secrets found in `text`.
+/// The secrets found in `text`: as text, or as a Debug list of their bytes (how the
+/// websocket crate logs a frame it sends).
 fn shown(text: &str) -> Vec<&'static str> {
-    SECRETS.into_iter().filter(|s| text.contains(s)).collect()
+    SECRETS
+        .into_iter()
+        .filter(|s| {
+            let bytes = format!("{:?}", s.as_bytes());
+            text.contains(s) || text.contains(bytes.trim_matches(['[', ']']))
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -43,6 +52,9 @@ async fn no_secret_reaches_the_logs_discord_or_the_state_file_even_when_the_api_
     ];
     let sim = fake_analytics(vec![("b1", steps)]).await;
     let fake = FakeDiscord::start().await;
+    // The gateway too: its IDENTIFY carries the bot token.
+    let gateway = FakeGateway::start().await;
+    fake.serve_gateway_at(&gateway.url());
     let dir = tempfile::tempdir().unwrap();
     let config = format!(
         r#"analytics: {{base_url: "{sim}", poll_interval: 1s, timeout: 1s}}
@@ -81,12 +93,16 @@ discord:
                 && m.body["embeds"][0]["color"] == 0x2EAD5B
         })
     };
-    let seen = wait_until(Duration::from_secs(30), resolved_api_card).await;
+    let seen = wait_until(Duration::from_secs(30), || {
+        resolved_api_card() && gateway.identifies() >= 1
+    })
+    .await;
     running.signal("TERM");
     let ended = running.wait();
     assert!(
         seen,
-        "the api alert fired and resolved: {:#?}",
+        "the api alert fired and resolved, the gateway identified ({}): {:#?}",
+        gateway.identifies(),
         fake.requests()
     );
     assert_eq!(ended.code, Some(0), "{}", ended.stderr);

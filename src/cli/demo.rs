@@ -92,21 +92,7 @@ async fn play(
         .await
         .context("starting the simulator")?;
     let state = tempfile::tempdir().context("creating a temporary state directory")?;
-    let config = Config {
-        analytics: AnalyticsConfig {
-            base_url: simulator.base_url().parse()?,
-            timeout: Duration::from_secs(2),
-            poll_interval: Duration::from_secs(1),
-            requests_per_second: std::num::NonZeroU32::new(20).unwrap_or(std::num::NonZeroU32::MIN),
-            max_body_bytes: 1024 * 1024,
-        },
-        bots: demo_bots(),
-        rules: PathBuf::from("rules.yaml"),
-        state: state.path().join("demo.db"),
-        history: Duration::from_secs(3600),
-        discord,
-        listen: None,
-    };
+    let config = demo_config(&simulator, state.path(), discord)?;
     let store = scheduler::open_store(&config).await?;
     let metrics = Arc::new(Metrics::new());
     let notifier: Arc<dyn Notifier> = match &preview {
@@ -115,44 +101,10 @@ async fn play(
         )),
         None => super::notifier_for(&config, store.clone(), metrics.clone())?,
     };
-    println!(
-        "botwatch demo: a simulated analytics API on {}",
-        simulator.base_url()
-    );
-    println!(
-        "  bots: Support bot, Sales bot; one poll a second; {} rules; state in {}",
-        rules.rules.len(),
-        config.state.display()
-    );
-    println!(
-        "  watch: LINE quota past 80 % (it wobbles at 80 % without flapping) and 95 %, then reset;"
-    );
-    println!("         Facebook integration dropped and restored; an API outage and recovery.");
-    if config.discord.is_some() {
-        println!("  alerts also go to Discord");
-    }
-    if let Some(preview) = &preview {
-        println!(
-            "  the Discord messages go to {} when the demo ends",
-            preview.path().display()
-        );
-    }
-    println!();
+    print_banner(&simulator, &config, rules.rules.len(), preview.as_ref());
     let (trigger, shutdown) = shutdown::channel();
     let watcher = async {
-        let started = Instant::now();
-        let scenario_done = || {
-            demo_bots()
-                .iter()
-                .all(|b| simulator.served(&b.id) > DEMO_STEPS)
-        };
-        // Bounded: at most `deadline` / 200 ms iterations.
-        while started.elapsed() < deadline && !(until_scenario_ends && scenario_done()) {
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
-                _ = super::run::wait_for_signal() => break,
-            }
-        }
+        watch(&simulator, deadline, until_scenario_ends).await;
         trigger.trigger();
     };
     let options = RunOptions {
@@ -173,4 +125,71 @@ async fn play(
     println!();
     println!("demo finished. Run `botwatch check rules.yaml` to validate rules, `botwatch eval` to try them on a saved response.");
     Ok(())
+}
+
+/// The demo's configuration: the simulator's bots polled every second, state in `state`.
+fn demo_config(
+    simulator: &Simulator,
+    state: &std::path::Path,
+    discord: Option<DiscordConfig>,
+) -> anyhow::Result<Config> {
+    Ok(Config {
+        analytics: AnalyticsConfig {
+            base_url: simulator.base_url().parse()?,
+            timeout: Duration::from_secs(2),
+            poll_interval: Duration::from_secs(1),
+            requests_per_second: std::num::NonZeroU32::new(20).unwrap_or(std::num::NonZeroU32::MIN),
+            max_body_bytes: 1024 * 1024,
+        },
+        bots: demo_bots(),
+        rules: PathBuf::from("rules.yaml"),
+        state: state.join("demo.db"),
+        history: Duration::from_secs(3600),
+        discord,
+        listen: None,
+    })
+}
+
+/// What the demo does and where to look, before it starts.
+fn print_banner(simulator: &Simulator, config: &Config, rules: usize, preview: Option<&Preview>) {
+    println!(
+        "botwatch demo: a simulated analytics API on {}",
+        simulator.base_url()
+    );
+    println!(
+        "  bots: Support bot, Sales bot; one poll a second; {rules} rules; state in {}",
+        config.state.display()
+    );
+    println!(
+        "  watch: LINE quota past 80 % (it wobbles at 80 % without flapping) and 95 %, then reset;"
+    );
+    println!("         Facebook integration dropped and restored; an API outage and recovery.");
+    if config.discord.is_some() {
+        println!("  alerts also go to Discord");
+    }
+    if let Some(preview) = preview {
+        println!(
+            "  the Discord messages go to {} when the demo ends",
+            preview.path().display()
+        );
+    }
+    println!();
+}
+
+/// Returns when the demo should end: at `deadline`, on Ctrl-C or SIGTERM, or (with
+/// `until_scenario_ends`) once every bot has played its scenario.
+async fn watch(simulator: &Simulator, deadline: Duration, until_scenario_ends: bool) {
+    let started = Instant::now();
+    let scenario_done = || {
+        demo_bots()
+            .iter()
+            .all(|b| simulator.served(&b.id) > DEMO_STEPS)
+    };
+    // Bounded: at most `deadline` / 200 ms iterations.
+    while started.elapsed() < deadline && !(until_scenario_ends && scenario_done()) {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            _ = super::run::wait_for_signal() => break,
+        }
+    }
 }

@@ -11,7 +11,7 @@ use super::preview::Preview;
 use crate::alerts::{firing_event, AlertEvent};
 use crate::analytics::{decode, Snapshot};
 use crate::cli::Format;
-use crate::rules::{evaluate, ApiStatus, EvalInput, LoadError, RuleSet, Truth};
+use crate::rules::{evaluate, ApiStatus, EvalInput, Evaluation, LoadError, RuleSet, Truth};
 use crate::time::Timestamp;
 
 /// One line of `eval` output.
@@ -65,41 +65,14 @@ pub(super) fn eval(
         api: &api,
     };
     let evaluations = evaluate(&rules, &input);
-    let rows: Vec<Row> = evaluations
-        .iter()
-        .map(|e| {
-            let mut labels = e.rule.labels.clone();
-            if let Some(platform) = e.platform {
-                labels.insert("platform".into(), platform.id().into());
-            }
-            let (condition, reason) = match &e.fire {
-                Truth::True => ("active", None),
-                Truth::False => ("inactive", None),
-                Truth::Unknown { reason, .. } => ("unknown", Some(reason.clone())),
-            };
-            Row {
-                rule: e.rule.name.clone(),
-                labels,
-                condition,
-                severity: e.rule.severity.as_str(),
-                summary: e.rule.summary.render(&input, e.platform),
-                reason,
-            }
-        })
-        .collect();
+    let rows: Vec<Row> = evaluations.iter().map(|e| row(e, &input)).collect();
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
         Format::Text => print_text(&rows),
     }
     if let Some(preview) = preview {
-        let now = Timestamp::now();
-        let firing: Vec<AlertEvent> = evaluations
-            .iter()
-            .filter(|e| e.fire == Truth::True)
-            .map(|e| firing_event(e, &input, now))
-            .collect();
-        super::runtime()?.block_on(preview.post_cards(&firing))?;
-        let written = preview.write(&format!("botwatch eval {}", snapshot_path.display()))?;
+        let title = format!("botwatch eval {}", snapshot_path.display());
+        let written = write_preview(preview, &evaluations, &input, &title)?;
         // JSON output stays one document on standard output.
         match format {
             Format::Json => eprintln!("{written}"),
@@ -107,6 +80,45 @@ pub(super) fn eval(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One evaluation as a row of the output.
+fn row(e: &Evaluation<'_>, input: &EvalInput<'_>) -> Row {
+    let mut labels = e.rule.labels.clone();
+    if let Some(platform) = e.platform {
+        labels.insert("platform".into(), platform.id().into());
+    }
+    let (condition, reason) = match &e.fire {
+        Truth::True => ("active", None),
+        Truth::False => ("inactive", None),
+        Truth::Unknown { reason, .. } => ("unknown", Some(reason.clone())),
+    };
+    Row {
+        rule: e.rule.name.clone(),
+        labels,
+        condition,
+        severity: e.rule.severity.as_str(),
+        summary: e.rule.summary.render(input, e.platform),
+        reason,
+    }
+}
+
+/// Posts to `preview` the card each active instance would post when it fires; returns what
+/// writing the page printed.
+fn write_preview(
+    preview: Preview,
+    evaluations: &[Evaluation<'_>],
+    input: &EvalInput<'_>,
+    title: &str,
+) -> anyhow::Result<String> {
+    let now = Timestamp::now();
+    let firing: Vec<AlertEvent> = evaluations
+        .iter()
+        .filter(|e| e.fire == Truth::True)
+        .map(|e| firing_event(e, input, now))
+        .collect();
+    super::runtime()?.block_on(preview.post_cards(&firing))?;
+    preview.write(title)
 }
 
 fn print_text(rows: &[Row]) {

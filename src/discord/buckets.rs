@@ -68,7 +68,8 @@ fn spent_for(headers: &HeaderMap) -> Option<Duration> {
     };
     let remaining = number("x-ratelimit-remaining")?;
     let reset_after = number("x-ratelimit-reset-after")?;
-    (remaining < 1.0).then(|| Duration::from_secs_f64(reset_after).min(MAX_WAIT))
+    // Capped before it becomes a Duration: a huge value from a proxy must not panic.
+    (remaining < 1.0).then(|| Duration::from_secs_f64(reset_after.min(MAX_WAIT.as_secs_f64())))
 }
 
 #[cfg(test)]
@@ -99,6 +100,7 @@ mod tests {
             Some(Duration::from_millis(2500))
         );
         assert_eq!(spent_for(&headers("0", "86400")), Some(MAX_WAIT));
+        assert_eq!(spent_for(&headers("0", "1e300")), Some(MAX_WAIT));
         assert_eq!(spent_for(&headers("0", "soon")), None);
         assert_eq!(spent_for(&HeaderMap::new()), None);
     }

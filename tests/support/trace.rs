@@ -18,8 +18,17 @@ pub const REQUIRE_ENV: &str = "BOTWATCH_REQUIRE_STRACE";
 /// The strace to run a process under, or `None` (said on the test output) when there is none
 /// and none is required.
 pub fn strace() -> Option<&'static str> {
+    // Installed is not enough: a container may forbid tracing.
     let works = Command::new("strace")
-        .arg("-V")
+        .args([
+            "-f",
+            "-qq",
+            "-e",
+            "trace=connect",
+            "-o",
+            "/dev/null",
+            "true",
+        ])
         .output()
         .is_ok_and(|o| o.status.success());
     if works {
@@ -69,6 +78,19 @@ pub fn addresses(log: &str) -> Vec<String> {
         }
     }
     found
+}
+
+/// The name lookups in an strace log: datagrams or connections to port 53, and connections to
+/// a local resolver's socket (nscd, systemd-resolved). A resolver may itself listen on a
+/// loopback address (127.0.0.53), so a lookup is told apart by its port, not its address.
+pub fn name_lookups(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|l| {
+            l.contains("htons(53)")
+                || l.contains("/var/run/nscd/socket") && !l.contains("ENOENT")
+                || l.contains("/run/systemd/resolve")
+        })
+        .collect()
 }
 
 /// Whether an address is on this machine's loopback.
