@@ -12,6 +12,8 @@
 //! A walk is one pass over the file, holding the keys of the mappings on one path; it runs
 //! only when the file has a YAML error.
 
+use std::collections::HashMap;
+
 use serde_saphyr::granit_parser::{self, Event, Marker, Parser};
 
 use super::diagnostic::Position;
@@ -57,8 +59,11 @@ struct Frame {
     is_mapping: bool,
     /// In a mapping: whether the next node is a key (else it is the last key's value).
     expects_key: bool,
-    /// Keys given so far in a mapping, with their positions.
-    keys: Vec<(String, Position)>,
+    /// Keys given so far in a mapping, each with where it was first given (a map, so that a
+    /// mapping of a million keys is walked in linear time).
+    first_at: HashMap<String, Position>,
+    /// The key given last, whose value comes next.
+    last_key: Option<String>,
     /// The plain value of `name:`, in a rule.
     name: Option<String>,
 }
@@ -163,11 +168,7 @@ impl Path {
             .frames
             .last()
             .filter(|f| f.is_mapping && f.expects_key)?;
-        frame
-            .keys
-            .iter()
-            .find(|(name, _)| name == key.as_ref())
-            .map(|(_, at)| *at)
+        frame.first_at.get(key.as_ref()).copied()
     }
 
     /// Takes one event in; returns the mapping or list it closes, if it closes one.
@@ -190,7 +191,8 @@ impl Path {
             role,
             is_mapping,
             expects_key: true,
-            keys: Vec::new(),
+            first_at: HashMap::new(),
+            last_key: None,
             name: None,
         });
     }
@@ -201,9 +203,7 @@ impl Path {
             return if is_mapping { Role::Top } else { Role::Other };
         };
         let under_key = |key: &str| {
-            parent.is_mapping
-                && !parent.expects_key
-                && parent.keys.last().is_some_and(|(k, _)| k == key)
+            parent.is_mapping && !parent.expects_key && parent.last_key.as_deref() == Some(key)
         };
         match parent.role {
             Role::Top if !is_mapping && under_key("rules") => Role::RulesList,
@@ -218,10 +218,10 @@ impl Path {
             return; // a list item, or the document itself
         };
         if frame.expects_key {
-            frame
-                .keys
-                .push((scalar.unwrap_or_default().to_owned(), here));
-        } else if frame.role == Role::Rule && frame.keys.last().is_some_and(|(k, _)| k == "name") {
+            let key = scalar.unwrap_or_default().to_owned();
+            frame.first_at.entry(key.clone()).or_insert(here);
+            frame.last_key = Some(key);
+        } else if frame.role == Role::Rule && frame.last_key.as_deref() == Some("name") {
             frame.name = scalar.map(str::to_owned);
         }
         frame.expects_key = !frame.expects_key;
