@@ -218,7 +218,8 @@ fn yaml_hint(error: &crate::rules::YamlError, text: &str) -> &'static str {
     let line = text
         .lines()
         .nth(error.position.line.saturating_sub(1) as usize);
-    if error.message.contains("flow mapping") && line.is_some_and(|l| l.contains("${")) {
+    let in_braces = matches!(error.kind, crate::rules::YamlErrorKind::UnclosedBracket);
+    if in_braces && line.is_some_and(|l| l.contains("${")) {
         return "inside `{ … }`, quote a `${NAME}` reference: token: \"${NAME}\"";
     }
     error

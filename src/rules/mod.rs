@@ -30,4 +30,4 @@ pub use rule::{Each, Rule, Severity};
 pub use source::position_of;
 pub use template::Template;
 pub use vars::{sample_snapshot, ApiStatus, EvalInput};
-pub(crate) use yaml_error::YamlError;
+pub(crate) use yaml_error::{YamlError, YamlErrorKind};
