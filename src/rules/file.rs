@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::diagnostic::{did_you_mean, Diagnostic, Diagnostics, Position, Report};
 use super::draft::{read_defaults, read_rule};
-use super::read::read_yaml;
+use super::read::{read_yaml, refuse_oversize, MAX_RULES_FILE_BYTES};
 use super::rule::Rule;
 use super::source::position_of;
 
@@ -53,12 +53,29 @@ pub enum LoadError {
 
 impl RuleSet {
     /// Reads and compiles the rules file at `path`.
+    ///
+    /// At most one byte past the size cap is read: a wrong path to a huge file is refused
+    /// without being loaded into memory.
     pub fn load(path: &Path) -> Result<RuleSet, LoadError> {
+        use std::io::Read as _;
         let label = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        let io = |source| LoadError::Io {
             path: label.clone(),
             source,
-        })?;
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let size = file.metadata().map_err(io)?.len();
+        let mut bytes = Vec::new();
+        file.take(MAX_RULES_FILE_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        if bytes.len() > MAX_RULES_FILE_BYTES {
+            let mut report = Report::new(&label);
+            refuse_oversize(size.max(bytes.len() as u64), &mut report);
+            return report
+                .finish(RuleSet { rules: vec![] })
+                .map_err(LoadError::Invalid);
+        }
         RuleSet::from_bytes(&label, &bytes).map_err(LoadError::Invalid)
     }
 

@@ -23,17 +23,22 @@ pub const MAX_RULES_FILE_BYTES: usize = 16 * 1024 * 1024;
 /// default of 250,000 would refuse one of 3 MiB.
 const MAX_YAML_NODES: usize = 2_000_000;
 
-/// The YAML of `text`, or `None` when it cannot be read; every reason is in `report`.
-pub(crate) fn read_yaml(text: &str, report: &mut Report) -> Option<RawFile> {
-    if text.len() > MAX_RULES_FILE_BYTES {
+/// Whether a file of `size` bytes is over the cap; if so, the error is in `report`.
+pub(crate) fn refuse_oversize(size: u64, report: &mut Report) -> bool {
+    let over = size > MAX_RULES_FILE_BYTES as u64;
+    if over {
         report.error(
             Position::new(1, 1),
-            format!(
-                "the file is {} bytes; at most {MAX_RULES_FILE_BYTES} are accepted",
-                text.len()
-            ),
+            format!("the file is {size} bytes; at most {MAX_RULES_FILE_BYTES} are accepted"),
             Some("split it, or remove generated rules".into()),
         );
+    }
+    over
+}
+
+/// The YAML of `text`, or `None` when it cannot be read; every reason is in `report`.
+pub(crate) fn read_yaml(text: &str, report: &mut Report) -> Option<RawFile> {
+    if refuse_oversize(text.len() as u64, report) {
         return None;
     }
     let raw = match parse(text, DuplicateKeyPolicy::Error) {
