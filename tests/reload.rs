@@ -66,7 +66,7 @@ async fn a_valid_reload_keeps_alert_state_and_a_broken_one_keeps_the_old_rules_a
     ))
     .unwrap();
     let admin = botwatch::discord::admin::AdminChannel::new(
-        rest,
+        Arc::new(rest),
         botwatch::discord::destination::Destination::Webhook(hook),
     );
     let mut watcher =

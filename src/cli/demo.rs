@@ -99,7 +99,10 @@ async fn play(
         Some(preview) => Arc::new(WithConsole::new(
             preview.notifier(store.clone(), metrics.clone()),
         )),
-        None => super::notifier_for(&config, store.clone(), metrics.clone())?,
+        None => {
+            let rest = super::discord_rest(&config)?;
+            super::notifier_for(&config, rest, store.clone(), metrics.clone())?
+        }
     };
     print_banner(&simulator, &config, rules.rules.len(), preview.as_ref());
     let (trigger, shutdown) = shutdown::channel();

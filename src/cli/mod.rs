@@ -189,19 +189,31 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
 /// The notifier for a config: Discord (with console lines) when configured, else the console.
 fn notifier_for(
     config: &crate::config::Config,
+    rest: Option<std::sync::Arc<crate::discord::rest::DiscordRest>>,
     store: std::sync::Arc<dyn crate::store::Store>,
     metrics: std::sync::Arc<crate::metrics::Metrics>,
 ) -> anyhow::Result<std::sync::Arc<dyn crate::notify::Notifier>> {
     use crate::discord::sink::DiscordNotifier;
     use crate::notify::{ConsoleNotifier, WithConsole};
-    Ok(match &config.discord {
-        Some(discord) => std::sync::Arc::new(WithConsole::new(DiscordNotifier::new(
-            discord.clone(),
-            store,
-            metrics,
-        )?)),
-        None => std::sync::Arc::new(ConsoleNotifier),
+    Ok(match (&config.discord, rest) {
+        (Some(discord), Some(rest)) => std::sync::Arc::new(WithConsole::new(
+            DiscordNotifier::with_transport(discord.clone(), Box::new(rest), store, metrics),
+        )),
+        _ => std::sync::Arc::new(ConsoleNotifier),
     })
+}
+
+/// The one Discord REST client of a process, when Discord is configured: every part that
+/// talks to Discord shares it, and with it what Discord's answers said of its rate limits.
+fn discord_rest(
+    config: &crate::config::Config,
+) -> anyhow::Result<Option<std::sync::Arc<crate::discord::rest::DiscordRest>>> {
+    config
+        .discord
+        .as_ref()
+        .map(|discord| crate::discord::rest::DiscordRest::for_config(discord).map(Into::into))
+        .transpose()
+        .map_err(Into::into)
 }
 
 /// Errors of rules that route to destinations the config does not have.

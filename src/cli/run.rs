@@ -46,7 +46,8 @@ pub(super) fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     super::runtime()?.block_on(async {
         let store = scheduler::open_store(&config).await?;
         let metrics = Arc::new(Metrics::new());
-        let notifier = super::notifier_for(&config, store.clone(), metrics.clone())?;
+        let rest = super::discord_rest(&config)?;
+        let notifier = super::notifier_for(&config, rest.clone(), store.clone(), metrics.clone())?;
         let (trigger, shutdown) = shutdown::channel();
         tokio::spawn(async move {
             wait_for_signal().await;
@@ -64,9 +65,11 @@ pub(super) fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             notifier,
             options,
         )?);
-        let gateway = spawn_gateway(&config, &pipeline, store, shutdown.clone());
+        let gateway = rest
+            .clone()
+            .and_then(|rest| spawn_gateway(&config, rest, &pipeline, store, shutdown.clone()));
         let watcher = RulesWatcher::new(config.rules.clone(), pipeline.clone());
-        let watcher = match admin_channel(&config) {
+        let watcher = match rest.and_then(|rest| admin_channel(&config, rest)) {
             Some(admin) => watcher.reporting_to(admin),
             None => watcher,
         };
@@ -101,15 +104,12 @@ pub(super) fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
 }
 
 /// The Discord destination told about reload errors, when one is configured.
-fn admin_channel(config: &Config) -> Option<Arc<dyn crate::reload::ReloadReport>> {
+fn admin_channel(
+    config: &Config,
+    rest: Arc<DiscordRest>,
+) -> Option<Arc<dyn crate::reload::ReloadReport>> {
     let discord = config.discord.as_ref()?;
     let destination = discord.destinations.get(discord.admin.as_deref()?)?.clone();
-    let rest = DiscordRest::new(
-        discord.token.as_ref(),
-        discord.api_base_url.as_deref(),
-        discord.limits.timeout,
-    )
-    .ok()?;
     Some(Arc::new(crate::discord::admin::AdminChannel::new(
         rest,
         destination,
@@ -120,6 +120,7 @@ fn admin_channel(config: &Config) -> Option<Arc<dyn crate::reload::ReloadReport>
 /// and `discord.gateway` is on.
 fn spawn_gateway(
     config: &Config,
+    rest: Arc<DiscordRest>,
     pipeline: &Pipeline,
     store: Arc<dyn Store>,
     shutdown: Shutdown,
@@ -129,17 +130,6 @@ fn spawn_gateway(
         tracing::info!("the Discord gateway is off (discord.gateway: false): /analysis is not served over it; alerts go over REST");
         return None;
     }
-    let rest = match DiscordRest::new(
-        discord.token.as_ref(),
-        discord.api_base_url.as_deref(),
-        discord.limits.timeout,
-    ) {
-        Ok(rest) => Arc::new(rest),
-        Err(error) => {
-            tracing::error!(%error, "cannot set up /analysis; alerts continue");
-            return None;
-        }
-    };
     let command = AnalysisCommand::new(
         rest.clone(),
         discord.clone(),

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use super::destination::Destination;
 use super::rest::DiscordRest;
@@ -11,13 +12,13 @@ use crate::reload::ReloadReport;
 
 /// Posts operational problems to one destination.
 pub struct AdminChannel {
-    rest: DiscordRest,
+    rest: Arc<DiscordRest>,
     destination: Destination,
 }
 
 impl AdminChannel {
     /// Posts to `destination` through `rest`.
-    pub fn new(rest: DiscordRest, destination: Destination) -> Self {
+    pub fn new(rest: Arc<DiscordRest>, destination: Destination) -> Self {
         AdminChannel { rest, destination }
     }
 
