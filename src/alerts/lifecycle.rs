@@ -11,7 +11,7 @@
 //! unknown condition (missing data, failed poll) changes nothing: no fire, no resolve.
 //!
 //! Timers are met at polls, and polls land a few milliseconds early or late. So a deadline is
-//! due at the poll nearest to it: at a poll less than half a poll interval before it (see
+//! due at the poll nearest to it: at a poll at most half a poll interval before it (see
 //! [`Tick::reached`]), as the next poll would be further past it. A timer that has a length
 //! (`for: 5s`) never runs out at the poll that started it: the condition must be seen again.
 //! Reminders keep to a grid: the n-th is due at `fired_at + n × repeat_every`, so they do not
@@ -52,8 +52,9 @@ impl Tick {
         }
     }
 
-    /// Whether `deadline` is due at this evaluation: passed, or less than half a poll interval
-    /// ahead. Waiting for the next poll would then miss it by more than meeting it now does.
+    /// Whether `deadline` is due at this evaluation: passed, or at most half a poll interval
+    /// ahead. Waiting for the next poll would then miss it by at least as much as meeting it
+    /// now does.
     pub fn reached(self, deadline: Timestamp) -> bool {
         self.now.plus(self.poll_interval / 2) >= deadline
     }
