@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::destination::Destination;
 use super::rest::DiscordRest;
+use super::transport::{To, Transport as _};
 use crate::notify::message::{ChatMessage, Embed};
 use crate::reload::ReloadReport;
 
@@ -23,17 +24,12 @@ impl AdminChannel {
     }
 
     async fn post(&self, message: ChatMessage) {
-        let result = match &self.destination {
-            Destination::Channel(channel) => {
-                self.rest.create_message(*channel, &message).await.map(drop)
-            }
-            Destination::Webhook(hook) => self
-                .rest
-                .execute_webhook(hook, &message.for_edit())
-                .await
-                .map(drop),
+        let to = To {
+            name: "admin",
+            destination: &self.destination,
         };
-        if let Err(error) = result {
+        let message = self.destination.adapt(message);
+        if let Err(error) = self.rest.post(to, &message).await {
             tracing::warn!(%error, "could not tell the admin destination");
         }
     }
