@@ -55,6 +55,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use self::gateway_lookup::GatewayLookups;
 pub use self::ratelimit::RateLimits;
 use self::state::Shared;
 
@@ -216,9 +217,11 @@ impl FakeDiscord {
         }
     }
 
-    /// Makes the next `n` requests (any route) fail with `failure` before they are processed.
+    /// Makes the next `n` requests fail with `failure` before they are processed: any route
+    /// but the gateway lookup, which the gateway retries in the background and which must not
+    /// take the failures a test scripted for the requests it is about.
     pub fn fail_next(&self, n: usize, failure: Failure) {
-        self.fail_next_where(n, |_| true, failure);
+        self.fail_next_where(n, |r| !GatewayLookups::is_lookup(r), failure);
     }
 
     /// Makes the next `n` requests for which `aim` holds fail with `failure`; other requests

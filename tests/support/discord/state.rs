@@ -129,9 +129,6 @@ impl Shared {
     /// Records a request, counts it against the rate limits, and takes the first scripted
     /// failure aimed at it, in one go so that concurrent requests meet the limits and the
     /// failures in arrival order. Returns the request's index and what to do with it.
-    ///
-    /// A gateway lookup takes no scripted failure: the gateway retries in the background, and
-    /// must not take the failures a test scripted for the requests it is about.
     pub(super) fn record(&self, request: Recorded, route: &Route) -> (usize, Next) {
         let mut state = self.lock();
         let limits = state.limits.clone();
@@ -142,10 +139,7 @@ impl Shared {
             Admission::Limited(reply) => Next::Limited(reply),
             Admission::Admitted(headers) => {
                 let request = &state.requests[index];
-                let aimed = match GatewayLookups::is_lookup(request) {
-                    true => None,
-                    false => state.failures.iter().position(|(aim, _)| aim(request)),
-                };
+                let aimed = state.failures.iter().position(|(aim, _)| aim(request));
                 let failure = aimed
                     .and_then(|i| state.failures.remove(i))
                     .map(|(_, failure)| failure);
