@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use botwatch::analytics::simulator::Step;
 use serde_json::{json, Value};
-use support::digests::{alerts_counted, digest_count};
+use support::digests::{digest_count, named_alerts};
 use support::discord::{Failure, Recorded, StoredMessage};
 use support::harness::DiscordHarness;
 use support::logs::CapturedLogs;
@@ -221,16 +221,25 @@ fn alert_tally(messages: &[StoredMessage]) -> Tally {
     }
 }
 
-/// A storm: every alert must be counted by the digests, once. Digests name only some of their
-/// alerts, so this counts: one alert lost and another doubled would cancel out here (a
-/// doubled digest doubles all of its alerts, which this does see).
+/// A storm: every alert must be named by the digests, once: an alert lost and another doubled
+/// are both seen.
 fn storm_tally(messages: &[StoredMessage]) -> Tally {
     let expected = STORM_RULES * 5;
-    let counted = alerts_counted(messages);
+    let named = named_alerts(messages);
+    let distinct: std::collections::BTreeSet<(&str, Option<&str>)> = named
+        .iter()
+        .filter(|n| {
+            n.rule
+                .strip_prefix("storm")
+                .and_then(|i| i.parse::<usize>().ok())
+                .is_some_and(|i| i < STORM_RULES)
+        })
+        .map(|n| (n.rule.as_str(), n.platform.as_deref()))
+        .collect();
     Tally {
         expected,
-        delivered: counted.min(expected),
-        duplicated: counted.saturating_sub(expected),
+        delivered: distinct.len(),
+        duplicated: named.len() - distinct.len(),
         tries: 0,
     }
 }

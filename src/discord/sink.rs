@@ -19,14 +19,11 @@ use super::rest::{DiscordRest, RestError};
 use super::transport::{To, Transport};
 use crate::alerts::{AlertEvent, Transition};
 use crate::metrics::Metrics;
-use crate::notify::digest::digest;
+use crate::notify::digest::digests;
 use crate::notify::message::ChatMessage;
 use crate::notify::render::{card_update, new_card, notice};
 use crate::notify::{deliver_in_order, BatchFuture, DeliveryError, DeliveryFuture, Notifier};
 use crate::store::{blocking, CardKey, OutboxItem, Store, StoreError};
-
-/// Events merged into one digest message at most (digests say "+N more" past what fits).
-const DIGEST_ITEMS: usize = 500;
 
 /// Delivers alert events to Discord.
 pub struct DiscordNotifier {
@@ -190,12 +187,36 @@ fn nonce(id: i64, event: &AlertEvent, part: char) -> String {
     )
 }
 
-fn base36(mut n: u64) -> String {
-    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+/// The nonce of a digest message: its first event's time and outbox id and how many events it
+/// names, in base 62 (at most 23 characters). A retry that starts at the same event packs the
+/// same events (see [`digests`]), so it sends the same nonce.
+fn digest_nonce(items: &[&OutboxItem]) -> String {
+    let first = items.first().map_or((0, 0), |i| (i.event.at.0, i.id));
+    format!(
+        "{}-{}-{}",
+        base62(first.0.unsigned_abs()),
+        base62(first.1.unsigned_abs()),
+        base62(items.len() as u64)
+    )
+}
+
+fn base36(n: u64) -> String {
+    in_digits(n, b"0123456789abcdefghijklmnopqrstuvwxyz")
+}
+
+fn base62(n: u64) -> String {
+    in_digits(
+        n,
+        b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    )
+}
+
+fn in_digits(mut n: u64, digits: &[u8]) -> String {
+    let base = digits.len() as u64;
     let mut out = Vec::new();
     loop {
-        out.push(DIGITS[(n % 36) as usize]);
-        n /= 36;
+        out.push(digits[(n % base) as usize]);
+        n /= base;
         if n == 0 {
             break;
         }
@@ -276,40 +297,22 @@ impl DiscordNotifier {
                 })
                 .collect();
         };
-        // Chunks are fixed by count, so a retried digest has the same items and nonce.
-        for chunk in items.chunks(DIGEST_ITEMS) {
-            let events: Vec<&AlertEvent> = chunk.iter().map(|i| &i.event).collect();
-            // Time, first id and size: stable across retries, unique across state files.
-            let nonce = format!(
-                "d{}.{}.{}",
-                base36(chunk[0].event.at.0.unsigned_abs()),
-                base36(chunk[0].id.unsigned_abs()),
-                base36(chunk.len() as u64)
-            );
-            let worst = events.iter().map(|e| e.severity).max();
-            let role = worst.and_then(|s| self.config.mention_roles.get(s));
+        let events: Vec<&AlertEvent> = items.iter().map(|i| &i.event).collect();
+        let worst = events.iter().map(|e| e.severity).max();
+        let role = worst.and_then(|s| self.config.mention_roles.get(s));
+        let mut rest = items;
+        for digest in digests(&events, role) {
+            let (chunk, after) = rest.split_at(digest.len);
+            rest = after;
+            let message = digest.message.nonce(&digest_nonce(chunk));
             let outcome = self
-                .post(name, destination, digest(&events, &nonce, role))
+                .post(name, destination, message)
                 .await
                 .map(drop)
                 .map_err(DeliveryError::from);
             if outcome.is_ok() {
                 self.metrics.merged.inc_by(chunk.len() as u64);
-                // Resolved in a digest: their cards are not edited (that would cost the budget
-                // the digest saves), and not looked for again.
-                for item in chunk
-                    .iter()
-                    .filter(|i| i.event.transition == Transition::Resolved)
-                {
-                    let cards = Cards {
-                        store: &self.store,
-                        event: &item.event,
-                        destination: name,
-                    };
-                    if let Err(error) = cards.forget().await {
-                        tracing::warn!(%error, "could not forget a resolved card");
-                    }
-                }
+                self.forget_resolved_cards(name, chunk).await;
             }
             let stop = outcome.is_err();
             results.extend(chunk.iter().map(|i| (i.id, outcome.clone())));
@@ -318,6 +321,26 @@ impl DiscordNotifier {
             }
         }
         results
+    }
+}
+
+impl DiscordNotifier {
+    /// Resolved in a digest: their cards are not edited (that would cost the budget the digest
+    /// saves), and not looked for again.
+    async fn forget_resolved_cards(&self, destination: &str, items: &[&OutboxItem]) {
+        for item in items
+            .iter()
+            .filter(|i| i.event.transition == Transition::Resolved)
+        {
+            let cards = Cards {
+                store: &self.store,
+                event: &item.event,
+                destination,
+            };
+            if let Err(error) = cards.forget().await {
+                tracing::warn!(%error, "could not forget a resolved card");
+            }
+        }
     }
 }
 
@@ -392,5 +415,27 @@ mod tests {
         ];
         let distinct: std::collections::HashSet<_> = nonces.iter().collect();
         assert_eq!(distinct.len(), nonces.len(), "{nonces:?}");
+    }
+
+    #[test]
+    fn digest_nonces_fit_discord_and_differ_by_first_event_and_size() {
+        let item = |id: i64, at: i64| OutboxItem {
+            id,
+            event: event_at(Timestamp(at)),
+            attempts: 0,
+        };
+        let year_5000 = item(i64::MAX, 95_617_584_000_000);
+        let longest = digest_nonce(&vec![&year_5000; 10_000]);
+        assert!(longest.len() <= 25, "{longest}");
+        let (a, b) = (item(7, 1_700_000_000_000), item(8, 1_700_000_000_000));
+        let nonces = [
+            digest_nonce(&[&a, &b]),
+            digest_nonce(&[&a]),
+            digest_nonce(&[&b]),
+            digest_nonce(&[&item(7, 1_700_000_000_001)]),
+        ];
+        let distinct: std::collections::HashSet<_> = nonces.iter().collect();
+        assert_eq!(distinct.len(), nonces.len(), "{nonces:?}");
+        assert_eq!(digest_nonce(&[&a, &b]), nonces[0], "stable across retries");
     }
 }

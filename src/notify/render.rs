@@ -31,10 +31,15 @@ fn icon(severity: Severity) -> &'static str {
 
 /// The card colour of an event: green once resolved, else by severity.
 pub fn colour_of(event: &AlertEvent) -> u32 {
-    if event.transition == Transition::Resolved {
+    colour_for(event.transition, event.severity)
+}
+
+/// The colour of a transition at a severity: green once resolved, else by severity.
+pub fn colour_for(transition: Transition, severity: Severity) -> u32 {
+    if transition == Transition::Resolved {
         GREEN
     } else {
-        colour(event.severity)
+        colour(severity)
     }
 }
 
