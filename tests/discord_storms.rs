@@ -5,8 +5,10 @@ mod support;
 
 use botwatch::analytics::simulator::Step;
 use serde_json::json;
+use std::time::Duration;
 use support::digests::{alerts_counted, named_alerts};
-use support::discord::StoredMessage;
+use support::discord::ratelimit::Window;
+use support::discord::{RateLimits, StoredMessage};
 use support::harness::DiscordHarness;
 use support::{drain, snapshot};
 
@@ -133,6 +135,64 @@ async fn a_sixth_card_after_a_burst_of_five_waits_for_discords_window_and_draws_
     drain(&pipeline).await;
     assert_eq!(h.channel("111").len(), 6, "six cards");
     assert_eq!(h.fake.rate_limited(), 0, "no 429 drawn");
+    h.fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn a_webhook_edit_waits_for_the_window_its_posts_spent_when_discord_names_one_bucket() {
+    // Discord names one bucket for a webhook's posts and the edits of its messages. Windows
+    // of 4 s, long enough that every request below falls in the first one.
+    let limits = RateLimits {
+        webhook: Window::new(5, Duration::from_secs(4)),
+        ..RateLimits::discord()
+    };
+    let consumption = |used: u64| {
+        Step::respond(snapshot(
+            json!({"lineQuota": 1000, "lineQuotaConsumption": used}),
+        ))
+    };
+    let steps = vec![
+        consumption(100),
+        consumption(600),
+        consumption(700),
+        consumption(800),
+    ];
+    let h = DiscordHarness::with_limits(steps, 5, limits).await;
+    let rule = |name: &str, when: &str, recover: &str| {
+        format!("  - {{name: {name}, when: '{when}', recover_when: '{recover}', channel: hook}}\n")
+    };
+    let rules = [
+        "rules:\n".to_owned(),
+        rule(
+            "warm",
+            "lineQuotaConsumption < 500",
+            "lineQuotaConsumption >= 500",
+        ),
+        rule(
+            "a",
+            "lineQuotaConsumption >= 700",
+            "lineQuotaConsumption >= 800",
+        ),
+        rule(
+            "b",
+            "lineQuotaConsumption >= 700",
+            "lineQuotaConsumption < 0",
+        ),
+    ]
+    .concat();
+    let (pipeline, mut bot_loop) = h.start(&rules).await;
+    // Poll by poll: warm's card; warm's edit and reply (the edit's answer names the bucket);
+    // the cards of a and b, which spend the window; a's edit, which must wait for it.
+    for _ in 0..4 {
+        bot_loop.poll_once().await.unwrap();
+        drain(&pipeline).await;
+    }
+    assert_eq!(h.fake.rate_limited(), 0, "no 429 drawn");
+    let requests = h.fake.requests();
+    let webhook = requests
+        .iter()
+        .filter(|r| r.path.contains("/webhooks/333/"));
+    assert_eq!(webhook.count(), 7, "three cards, two edits, two replies");
     h.fake.assert_no_violations();
 }
 

@@ -17,7 +17,7 @@ use serenity::model::channel::Message;
 use serenity::model::gateway::BotGateway;
 use serenity::model::id::{ApplicationId, ChannelId, GuildId, InteractionId, MessageId, WebhookId};
 
-use super::buckets::Buckets;
+use super::buckets::{Buckets, RouteKey};
 use super::config::DiscordConfig;
 use super::destination::Webhook;
 use crate::notify::message::ChatMessage;
@@ -171,8 +171,8 @@ impl DiscordRest {
             .map(serde_json::to_vec)
             .transpose()
             .map_err(|e| RestError::Decode(e.to_string()))?;
-        let bucket = route.ratelimiting_bucket();
-        self.buckets.wait(bucket).await;
+        let key = RouteKey::of(route);
+        self.buckets.wait(key).await;
         let request = Request::new(route, method)
             .body(body)
             .params(params)
@@ -187,7 +187,7 @@ impl DiscordRest {
             .await
             .map_err(|e| RestError::Transport(e.without_url().to_string()))?;
         let status = response.status().as_u16();
-        self.buckets.observe(bucket, response.headers());
+        self.buckets.observe(key, response.headers());
         if status == 429 {
             return Err(rate_limited(response).await);
         }

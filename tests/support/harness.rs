@@ -38,11 +38,16 @@ impl DiscordHarness {
     /// [`DiscordHarness::new`] with a budget of `per_5s` messages per destination; with 5,
     /// Discord's own, the fake enforces Discord's own limits.
     pub async fn with_budget(steps: Vec<Step>, per_5s: u32) -> DiscordHarness {
-        let sim = fake_analytics(vec![("b1", steps)]).await;
         let limits = match per_5s {
             5 => RateLimits::discord(),
             n => RateLimits::per_route(n),
         };
+        DiscordHarness::with_limits(steps, per_5s, limits).await
+    }
+
+    /// [`DiscordHarness::with_budget`] against a fake Discord enforcing `limits`.
+    pub async fn with_limits(steps: Vec<Step>, per_5s: u32, limits: RateLimits) -> DiscordHarness {
+        let sim = fake_analytics(vec![("b1", steps)]).await;
         let fake = FakeDiscord::start_with(limits).await;
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("state.db");

@@ -39,7 +39,7 @@ pub mod gateway;
 mod gateway_lookup;
 mod limits;
 pub mod probe;
-mod ratelimit;
+pub mod ratelimit;
 mod render;
 mod reply;
 mod routes;
