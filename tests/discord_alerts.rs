@@ -6,8 +6,9 @@ mod support;
 use std::time::Duration;
 
 use botwatch::analytics::simulator::Step;
+use botwatch::notify::outbox::Pass;
 use serde_json::{json, Value};
-use support::discord::{Failure, StoredMessage};
+use support::discord::{Failure, Recorded, StoredMessage};
 use support::harness::DiscordHarness;
 use support::{drain, snapshot};
 
@@ -109,6 +110,41 @@ async fn a_restarted_botwatch_edits_the_card_it_posted_before() {
         messages[1].body["message_reference"]["message_id"],
         messages[0].id.as_str()
     );
+    h.fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn a_card_edit_discord_accepted_is_not_sent_again_after_a_restart_that_retries_the_reply() {
+    let rule = "rules:\n  - {name: quota, when: 'lineQuotaConsumption > 800'}\n";
+    let h = DiscordHarness::new(vec![quota(900), quota(100)]).await;
+    {
+        let (pipeline, mut bot_loop) = h.start(rule).await;
+        bot_loop.poll_once().await.unwrap();
+        drain(&pipeline).await;
+        // The resolution: Discord accepts the card's edit, then fails the reply.
+        let is_reply = |r: &Recorded| r.method == "POST" && r.body["message_reference"].is_object();
+        h.fake
+            .fail_next_where(1, is_reply, Failure::ServerError(500));
+        bot_loop.poll_once().await.unwrap();
+        let pass = pipeline.outbox().deliver_due().await.unwrap();
+        assert!(
+            matches!(pass, Pass::RetryIn(_)),
+            "the reply waits for a retry"
+        );
+    }
+    // A new process retries the reply alone.
+    let (pipeline, _bot_loop) = h.start(rule).await;
+    drain(&pipeline).await;
+    let edits = h
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH")
+        .count();
+    assert_eq!(edits, 1, "the accepted edit was not sent again");
+    let messages = h.channel("111");
+    assert_eq!(messages.len(), 2, "the card and one reply");
+    assert_eq!(messages[0].edits, 1);
     h.fake.assert_no_violations();
 }
 

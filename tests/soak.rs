@@ -11,10 +11,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use botwatch::alerts::AlertEvent;
 use botwatch::analytics::simulator::Step;
 use botwatch::notify::{DeliveryFuture, Notifier};
 use botwatch::scheduler::RunOptions;
+use botwatch::store::OutboxItem;
 use serde_json::json;
 use support::{bot, config, fake_analytics, rules, snapshot};
 
@@ -23,7 +23,7 @@ use support::{bot, config, fake_analytics, rules, snapshot};
 struct Counter(AtomicUsize);
 
 impl Notifier for Counter {
-    fn deliver<'a>(&'a self, _: i64, _: &'a AlertEvent) -> DeliveryFuture<'a> {
+    fn deliver<'a>(&'a self, _: &'a OutboxItem) -> DeliveryFuture<'a> {
         self.0.fetch_add(1, Ordering::Relaxed);
         Box::pin(async { Ok(()) })
     }

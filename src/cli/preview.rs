@@ -15,7 +15,7 @@ use crate::discord::rest::DiscordRest;
 use crate::discord::sink::DiscordNotifier;
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
-use crate::store::{SqliteStore, Store};
+use crate::store::{OutboxItem, SqliteStore, Steps, Store};
 
 /// The author shown on every message of the page.
 const AUTHOR: &str = "botwatch";
@@ -83,8 +83,14 @@ impl Preview {
         config.limits.global_per_second = NonZeroU32::MAX;
         let notifier = self.notifier_with(config, Arc::new(store), Arc::new(Metrics::new()));
         for (id, event) in (1..).zip(events) {
+            let item = OutboxItem {
+                id,
+                event: event.clone(),
+                attempts: 0,
+                done: Steps::default(),
+            };
             notifier
-                .deliver(id, event)
+                .deliver(&item)
                 .await
                 .with_context(|| format!("previewing the card of {}", event.key))?;
         }

@@ -23,7 +23,7 @@ use crate::notify::digest::digests;
 use crate::notify::message::ChatMessage;
 use crate::notify::render::{card_update, new_card, notice};
 use crate::notify::{deliver_in_order, BatchFuture, DeliveryError, DeliveryFuture, Notifier};
-use crate::store::{blocking, CardKey, OutboxItem, Store, StoreError};
+use crate::store::{blocking, CardKey, DeliveryStep, OutboxItem, Store, StoreError};
 
 /// Delivers alert events to Discord.
 pub struct DiscordNotifier {
@@ -116,7 +116,8 @@ impl DiscordNotifier {
         self.pauses.record(name, result)
     }
 
-    async fn deliver_event(&self, id: i64, event: &AlertEvent) -> Result<(), DeliveryError> {
+    async fn deliver_event(&self, item: &OutboxItem) -> Result<(), DeliveryError> {
+        let (id, event) = (item.id, &item.event);
         let name = self
             .config
             .route(event.severity, event.channel.as_deref())
@@ -139,14 +140,22 @@ impl DiscordNotifier {
         }
         let mut card = None;
         if let Some(card_id) = existing {
-            match self
-                .edit(&name, destination, card_id, card_update(event))
-                .await
-            {
-                Ok(()) => card = Some(card_id),
-                // The card was deleted, or is not ours to edit: post a new one below.
-                Err(error) if error.is_uneditable() => {}
-                Err(error) => return Err(error.into()),
+            if item.done.contains(DeliveryStep::CardEdited) {
+                // An earlier attempt's edit was accepted; only what came after it is left.
+                card = Some(card_id);
+            } else {
+                match self
+                    .edit(&name, destination, card_id, card_update(event))
+                    .await
+                {
+                    Ok(()) => {
+                        card = Some(card_id);
+                        self.record_step(id, DeliveryStep::CardEdited).await;
+                    }
+                    // The card was deleted, or is not ours to edit: post a new one below.
+                    Err(error) if error.is_uneditable() => {}
+                    Err(error) => return Err(error.into()),
+                }
             }
         }
         match card {
@@ -325,6 +334,15 @@ impl DiscordNotifier {
 }
 
 impl DiscordNotifier {
+    /// Records an accepted step. Failing to record it costs at most the step sent again on a
+    /// retry, so delivery goes on.
+    async fn record_step(&self, id: i64, step: DeliveryStep) {
+        let store = self.store.clone();
+        if let Err(error) = blocking(move || store.record_step(id, step)).await {
+            tracing::warn!(id, %error, "could not record a delivery step; a retry may repeat it");
+        }
+    }
+
     /// Resolved in a digest: their cards are not edited (that would cost the budget the digest
     /// saves), and not looked for again.
     async fn forget_resolved_cards(&self, destination: &str, items: &[&OutboxItem]) {
@@ -345,8 +363,8 @@ impl DiscordNotifier {
 }
 
 impl Notifier for DiscordNotifier {
-    fn deliver<'a>(&'a self, id: i64, event: &'a AlertEvent) -> DeliveryFuture<'a> {
-        Box::pin(self.deliver_event(id, event))
+    fn deliver<'a>(&'a self, item: &'a OutboxItem) -> DeliveryFuture<'a> {
+        Box::pin(self.deliver_event(item))
     }
 
     fn deliver_batch<'a>(&'a self, items: &'a [OutboxItem]) -> BatchFuture<'a> {
@@ -423,6 +441,7 @@ mod tests {
             id,
             event: event_at(Timestamp(at)),
             attempts: 0,
+            done: Default::default(),
         };
         let year_5000 = item(i64::MAX, 95_617_584_000_000);
         let longest = digest_nonce(&vec![&year_5000; 10_000]);

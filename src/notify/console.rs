@@ -4,6 +4,7 @@ use std::io::Write;
 
 use super::{DeliveryError, DeliveryFuture, Notifier};
 use crate::alerts::{AlertEvent, Transition};
+use crate::store::OutboxItem;
 
 /// Prints alert events to standard output.
 #[derive(Debug, Default, Clone, Copy)]
@@ -41,9 +42,9 @@ pub fn format_event(event: &AlertEvent) -> String {
 }
 
 impl Notifier for ConsoleNotifier {
-    fn deliver<'a>(&'a self, _id: i64, event: &'a AlertEvent) -> DeliveryFuture<'a> {
+    fn deliver<'a>(&'a self, item: &'a OutboxItem) -> DeliveryFuture<'a> {
         Box::pin(async move {
-            let line = format_event(event);
+            let line = format_event(&item.event);
             let mut out = std::io::stdout().lock();
             writeln!(out, "{line}")
                 .and_then(|_| out.flush())

@@ -21,7 +21,6 @@ pub use console::{format_event, ConsoleNotifier};
 pub use outbox::Outbox;
 pub use tee::WithConsole;
 
-use crate::alerts::AlertEvent;
 use crate::store::OutboxItem;
 
 /// Why a delivery failed, which decides what the outbox does next.
@@ -49,9 +48,10 @@ pub type BatchFuture<'a> =
 
 /// Something that tells people about alert events.
 pub trait Notifier: Send + Sync + 'static {
-    /// Delivers one event. `id` is unique per event and stable across retries and restarts,
-    /// for receivers that can deduplicate (e.g. a Discord message nonce).
-    fn deliver<'a>(&'a self, id: i64, event: &'a AlertEvent) -> DeliveryFuture<'a>;
+    /// Delivers one outbox item's event. Its id is unique per event and stable across retries
+    /// and restarts, for receivers that can deduplicate (e.g. a Discord message nonce); its
+    /// `done` steps were accepted by an earlier attempt and are not sent again.
+    fn deliver<'a>(&'a self, item: &'a OutboxItem) -> DeliveryFuture<'a>;
 
     /// Delivers the due events, oldest first. Items left out of the result were not tried and
     /// stay due. The default delivers one by one and stops at the first retryable failure;
@@ -72,7 +72,7 @@ pub async fn deliver_in_order<N: Notifier + ?Sized>(
 ) -> Vec<(i64, Result<(), DeliveryError>)> {
     let mut results = Vec::with_capacity(items.len());
     for item in items {
-        let result = notifier.deliver(item.id, &item.event).await;
+        let result = notifier.deliver(item).await;
         let stop = matches!(result, Err(DeliveryError::Retry { .. }));
         results.push((item.id, result));
         if stop {

@@ -5,7 +5,6 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 
 use super::{format_event, BatchFuture, DeliveryFuture, Notifier};
-use crate::alerts::AlertEvent;
 use crate::store::OutboxItem;
 
 /// Prints every event once, then hands it to the inner notifier.
@@ -35,14 +34,14 @@ impl<N: Notifier> WithConsole<N> {
 }
 
 impl<N: Notifier> Notifier for WithConsole<N> {
-    fn deliver<'a>(&'a self, id: i64, event: &'a AlertEvent) -> DeliveryFuture<'a> {
+    fn deliver<'a>(&'a self, item: &'a OutboxItem) -> DeliveryFuture<'a> {
         Box::pin(async move {
-            if self.remember(id, true) {
-                println!("{}", format_event(event));
+            if self.remember(item.id, true) {
+                println!("{}", format_event(&item.event));
             }
-            let result = self.inner.deliver(id, event).await;
+            let result = self.inner.deliver(item).await;
             if result.is_ok() {
-                self.remember(id, false);
+                self.remember(item.id, false);
             }
             result
         })

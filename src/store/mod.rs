@@ -109,6 +109,50 @@ pub struct OutboxItem {
     pub event: AlertEvent,
     /// Failed delivery attempts so far.
     pub attempts: u32,
+    /// The steps of its delivery the receiver already accepted, not to be sent again.
+    pub done: Steps,
+}
+
+/// One step of delivering an event that takes several requests, recorded once the receiver
+/// accepted it so that a retry sends only the steps not yet done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStep {
+    /// The alert's card (its first message) was edited to show the event.
+    CardEdited,
+}
+
+impl DeliveryStep {
+    fn bit(self) -> u32 {
+        match self {
+            DeliveryStep::CardEdited => 1,
+        }
+    }
+}
+
+/// The delivery steps done for one outbox item.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Steps(u32);
+
+impl Steps {
+    /// Whether `step` is done.
+    pub fn contains(self, step: DeliveryStep) -> bool {
+        self.0 & step.bit() != 0
+    }
+
+    /// These steps and `step`.
+    pub fn with(self, step: DeliveryStep) -> Steps {
+        Steps(self.0 | step.bit())
+    }
+
+    /// As stored.
+    pub(crate) fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// From what was stored.
+    pub(crate) fn from_bits(bits: u32) -> Steps {
+        Steps(bits)
+    }
 }
 
 /// Durable state behind one narrow interface.
@@ -123,6 +167,8 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
         limit: usize,
     ) -> Result<Vec<OutboxItem>, StoreError>;
+    /// Records that the receiver accepted one step of a notification's delivery.
+    fn record_step(&self, id: i64, step: DeliveryStep) -> Result<(), StoreError>;
     /// Removes a delivered notification.
     fn mark_delivered(&self, id: i64) -> Result<(), StoreError>;
     /// Records a failed attempt; the notification is retried from `retry_at`.

@@ -1,7 +1,7 @@
 //! The SQLite schema, versioned with `PRAGMA user_version`: each migration runs once, in order.
 
 /// Migrations, index + 1 = the version they bring the file to.
-pub(crate) const MIGRATIONS: [&str; 3] = [
+pub(crate) const MIGRATIONS: [&str; 4] = [
     r#"
 CREATE TABLE bot_state (
     bot_id TEXT PRIMARY KEY,
@@ -54,5 +54,9 @@ CREATE TABLE cards (
     r#"
 ALTER TABLE outbox ADD COLUMN alert_key TEXT NOT NULL DEFAULT '';
 CREATE INDEX outbox_by_alert ON outbox (alert_key, id);
+"#,
+    // The delivery steps already accepted, as bits of `DeliveryStep`.
+    r#"
+ALTER TABLE outbox ADD COLUMN steps_done INTEGER NOT NULL DEFAULT 0;
 "#,
 ];

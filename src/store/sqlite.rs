@@ -12,7 +12,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::rows::{instance_from_row, platform_column, write_bot_state, write_changes, PARKED};
 use super::schema::MIGRATIONS;
-use super::{BotRecord, CardKey, OutboxItem, PollCommit, Store, StoreError};
+use super::{BotRecord, CardKey, DeliveryStep, OutboxItem, PollCommit, Steps, Store, StoreError};
 use crate::analytics::Snapshot;
 use crate::rules::ApiStatus;
 use crate::time::Timestamp;
@@ -191,7 +191,7 @@ impl Store for SqliteStore {
         // Due, and not behind an earlier notification of the same alert still waiting for a
         // retry: a resolution never overtakes the firing it resolves.
         let mut statement = connection.prepare(
-            "SELECT id, event, attempts FROM outbox o WHERE next_attempt_at <= ?1
+            "SELECT id, event, attempts, steps_done FROM outbox o WHERE next_attempt_at <= ?1
                AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.alert_key = o.alert_key AND e.id < o.id AND e.next_attempt_at < ?3)
              ORDER BY id LIMIT ?2",
         )?;
@@ -200,17 +200,19 @@ impl Store for SqliteStore {
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, u32>(2)?,
+                r.get::<_, u32>(3)?,
             ))
         })?;
         let mut items = Vec::new();
         let mut undecodable = Vec::new();
         for row in rows {
-            let (id, json, attempts) = row?;
+            let (id, json, attempts, done) = row?;
             match serde_json::from_str(&json) {
                 Ok(event) => items.push(OutboxItem {
                     id,
                     event,
                     attempts,
+                    done: Steps::from_bits(done),
                 }),
                 Err(_) => undecodable.push(id),
             }
@@ -225,6 +227,14 @@ impl Store for SqliteStore {
             )?;
         }
         Ok(items)
+    }
+
+    fn record_step(&self, id: i64, step: DeliveryStep) -> Result<(), StoreError> {
+        self.lock().execute(
+            "UPDATE outbox SET steps_done = steps_done | ?2 WHERE id = ?1",
+            params![id, Steps::default().with(step).bits()],
+        )?;
+        Ok(())
     }
 
     fn mark_delivered(&self, id: i64) -> Result<(), StoreError> {

@@ -27,6 +27,7 @@ use botwatch::analytics::{Bot, Snapshot};
 use botwatch::config::{AnalyticsConfig, Config};
 use botwatch::notify::{DeliveryError, DeliveryFuture, Notifier};
 use botwatch::rules::RuleSet;
+use botwatch::store::OutboxItem;
 
 /// Compiles rules from YAML text, panicking with the diagnostics if they are invalid.
 pub fn rules(yaml: &str) -> RuleSet {
@@ -154,7 +155,7 @@ impl Recorder {
 }
 
 impl Notifier for Recorder {
-    fn deliver<'a>(&'a self, id: i64, event: &'a AlertEvent) -> DeliveryFuture<'a> {
+    fn deliver<'a>(&'a self, item: &'a OutboxItem) -> DeliveryFuture<'a> {
         Box::pin(async move {
             self.attempts.fetch_add(1, Ordering::SeqCst);
             let failing = self
@@ -167,7 +168,10 @@ impl Notifier for Recorder {
                     after: Some(Duration::from_millis(10)),
                 });
             }
-            self.delivered.lock().unwrap().push((id, event.clone()));
+            self.delivered
+                .lock()
+                .unwrap()
+                .push((item.id, item.event.clone()));
             Ok(())
         })
     }
