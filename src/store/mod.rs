@@ -6,8 +6,6 @@
 //! implement the same trait. A poll is committed as one transaction (state, snapshot and the
 //! events it produced), so a crash can neither lose an event nor announce one twice.
 
-mod rows;
-mod schema;
 mod sqlite;
 
 pub use sqlite::SqliteStore;

@@ -4,14 +4,17 @@
 //! WAL mode does thousands of such transactions a second. Callers in async code run these
 //! methods on the blocking pool.
 
+mod rows;
+mod schema;
+
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::rows::{instance_from_row, platform_column, write_bot_state, write_changes, PARKED};
-use super::schema::MIGRATIONS;
+use self::rows::{instance_from_row, platform_column, write_bot_state, write_changes, PARKED};
+use self::schema::MIGRATIONS;
 use super::{BotRecord, CardKey, DeliveryStep, OutboxItem, PollCommit, Steps, Store, StoreError};
 use crate::analytics::Snapshot;
 use crate::rules::ApiStatus;

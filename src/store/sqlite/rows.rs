@@ -2,9 +2,9 @@
 
 use rusqlite::{params, Transaction};
 
-use super::{PollCommit, StoreError};
 use crate::alerts::{AlertInstance, AlertKey, Phase};
 use crate::analytics::Platform;
+use crate::store::{PollCommit, StoreError};
 use crate::time::Timestamp;
 
 pub(super) fn platform_column(key: &AlertKey) -> &'static str {
