@@ -365,6 +365,10 @@ pub async fn serve(
             .clone()
             .run(outbox_shutdown, DRAIN_TIMEOUT),
     );
+    let history = tokio::spawn(crate::store::history::maintenance::maintain(
+        pipeline.store(),
+        shutdown.clone(),
+    ));
     tracing::info!(bots = bots.len(), rules = pipeline.rules().rules.len(), interval = ?pipeline.poll_interval, "botwatch running");
     while let Some(joined) = tasks.join_next().await {
         if let Err(error) = joined {
@@ -373,6 +377,7 @@ pub async fn serve(
     }
     stop_outbox.trigger();
     outbox.await.context("the delivery loop failed")?;
+    history.await.context("history maintenance failed")?;
     tracing::info!("botwatch stopped; state saved");
     Ok(())
 }

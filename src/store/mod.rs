@@ -6,14 +6,16 @@
 //! implement the same trait. A poll is committed as one transaction (state, snapshot and the
 //! events it produced), so a crash can neither lose an event nor announce one twice.
 
+pub mod history;
 mod sqlite;
 
 pub use sqlite::SqliteStore;
 
 use crate::alerts::{AlertEvent, AlertInstance, AlertKey, Changes};
-use crate::analytics::Snapshot;
+use crate::analytics::{Field, FieldValue, Snapshot};
 use crate::rules::ApiStatus;
 use crate::time::Timestamp;
+use history::{MaintenanceStep, Summary};
 
 /// A state store failure.
 #[derive(Debug, thiserror::Error)]
@@ -154,7 +156,7 @@ impl Steps {
 }
 
 /// Durable state behind one narrow interface.
-pub trait Store: Send + Sync + 'static {
+pub trait Store: History + Send + Sync + 'static {
     /// What is remembered of a bot (nothing, for a new bot).
     fn load_bot(&self, bot_id: &str) -> Result<BotRecord, StoreError>;
     /// Writes a poll's state changes, snapshot and events in one transaction.
@@ -184,12 +186,49 @@ pub trait Store: Send + Sync + 'static {
     fn save_card(&self, card: &CardKey<'_>, message_id: &str) -> Result<(), StoreError>;
     /// Forgets a card once its alert resolved.
     fn forget_card(&self, card: &CardKey<'_>) -> Result<(), StoreError>;
-    /// A bot's snapshots taken at or after `since`, oldest first.
+}
+
+/// Snapshot history (see [`history`]): what was written at each poll, at full resolution for
+/// the recent past and as five-minute rollups beyond it.
+pub trait History: Send + Sync + 'static {
+    /// A bot's samples (one per poll) taken at or after `since`, oldest first: the full
+    /// resolution part of its history only.
     fn history(
         &self,
         bot_id: &str,
         since: Timestamp,
     ) -> Result<Vec<(Timestamp, Snapshot)>, StoreError>;
+    /// A field's value at `at`: that of the last sample taken at or before it, or beyond
+    /// the samples, the last value of the five minutes `at` falls in. With when it was taken
+    /// (the start of the five minutes, for a rollup).
+    fn value_at(
+        &self,
+        bot_id: &str,
+        field: Field,
+        at: Timestamp,
+    ) -> Result<Option<(Timestamp, FieldValue)>, StoreError>;
+    /// Every value of a field from `from` to `to`: each sample's, and one per five minutes
+    /// (the last) where only rollups are left.
+    fn values(
+        &self,
+        bot_id: &str,
+        field: Field,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(Timestamp, FieldValue)>, StoreError>;
+    /// A field from `from` to `to` in spans of `step` (aligned to multiples of it; at least
+    /// five minutes): last value and range per span, for charts.
+    fn summaries(
+        &self,
+        bot_id: &str,
+        field: Field,
+        from: Timestamp,
+        to: Timestamp,
+        step: std::time::Duration,
+    ) -> Result<Vec<Summary>, StoreError>;
+    /// One bounded step of compaction and pruning (one bot, one short transaction), as of
+    /// `now`. Call it until a step says the pass is done.
+    fn compact_history(&self, now: Timestamp) -> Result<MaintenanceStep, StoreError>;
 }
 
 /// Runs a store call on the blocking pool.

@@ -4,6 +4,8 @@
 //! WAL mode does thousands of such transactions a second. Callers in async code run these
 //! methods on the blocking pool.
 
+mod history;
+mod history_rows;
 mod rows;
 mod schema;
 
@@ -13,10 +15,10 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use self::history::{import_snapshots, HistoryWriter};
 use self::rows::{instance_from_row, platform_column, write_bot_state, write_changes, PARKED};
 use self::schema::MIGRATIONS;
 use super::{BotRecord, CardKey, DeliveryStep, OutboxItem, PollCommit, Steps, Store, StoreError};
-use crate::analytics::Snapshot;
 use crate::rules::ApiStatus;
 use crate::time::Timestamp;
 
@@ -24,6 +26,7 @@ use crate::time::Timestamp;
 pub struct SqliteStore {
     connection: Mutex<Connection>,
     history: Duration,
+    writer: Mutex<HistoryWriter>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -67,10 +70,18 @@ impl SqliteStore {
             )
             .map_err(|e| corrupt(&e))?;
         migrate(&connection).map_err(|e| corrupt(&e))?;
+        let mut connection = connection;
+        import_snapshots(&mut connection).map_err(|e| corrupt(&e))?;
         Ok(SqliteStore {
             connection: Mutex::new(connection),
             history,
+            writer: Mutex::default(),
         })
+    }
+
+    /// The history writer; always taken after the connection, never before it.
+    fn writer(&self) -> MutexGuard<'_, HistoryWriter> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -169,20 +180,28 @@ impl Store for SqliteStore {
 
     fn commit_poll(&self, commit: &PollCommit<'_>) -> Result<(), StoreError> {
         let mut connection = self.lock();
+        let mut writer = self.writer();
         let tx = connection.transaction()?;
         write_bot_state(&tx, commit)?;
         write_changes(&tx, commit)?;
-        if commit.snapshot.is_some() {
-            let cutoff = Timestamp(
-                commit.at.0 - i64::try_from(self.history.as_millis()).unwrap_or(i64::MAX),
-            );
-            tx.execute(
-                "DELETE FROM snapshots WHERE bot_id = ?1 AND taken_at < ?2",
-                params![commit.bot_id, cutoff.0],
-            )?;
+        let sample = match commit.snapshot {
+            Some(snapshot) if !self.history.is_zero() => {
+                writer.write(&tx, commit.bot_id, commit.at, snapshot)?
+            }
+            _ => None,
+        };
+        match tx.commit() {
+            Ok(()) => {
+                if let Some(sample) = sample {
+                    writer.committed(sample);
+                }
+                Ok(())
+            }
+            Err(error) => {
+                writer.rolled_back(commit.bot_id);
+                Err(error.into())
+            }
         }
-        tx.commit()?;
-        Ok(())
     }
 
     fn due_notifications(
@@ -300,24 +319,5 @@ impl Store for SqliteStore {
             params![card.alert.rule, card.alert.bot_id, platform_column(card.alert), card.fired_at.0, card.destination],
         )?;
         Ok(())
-    }
-
-    fn history(
-        &self,
-        bot_id: &str,
-        since: Timestamp,
-    ) -> Result<Vec<(Timestamp, Snapshot)>, StoreError> {
-        let connection = self.lock();
-        let mut statement = connection
-            .prepare("SELECT taken_at, snapshot FROM snapshots WHERE bot_id = ?1 AND taken_at >= ?2 ORDER BY taken_at")?;
-        let rows = statement.query_map(params![bot_id, since.0], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (at, json) = row?;
-            out.push((Timestamp(at), serde_json::from_str(&json)?));
-        }
-        Ok(out)
     }
 }

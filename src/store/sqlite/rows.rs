@@ -74,12 +74,6 @@ pub(super) fn write_bot_state(
             ],
         )?;
     }
-    if let Some(snapshot) = commit.snapshot {
-        tx.execute(
-            "INSERT INTO snapshots (bot_id, taken_at, snapshot) VALUES (?1, ?2, ?3)",
-            params![commit.bot_id, commit.at.0, serde_json::to_string(snapshot)?],
-        )?;
-    }
     Ok(())
 }
 

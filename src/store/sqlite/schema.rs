@@ -1,7 +1,7 @@
 //! The SQLite schema, versioned with `PRAGMA user_version`: each migration runs once, in order.
 
 /// Migrations, index + 1 = the version they bring the file to.
-pub(crate) const MIGRATIONS: [&str; 4] = [
+pub(crate) const MIGRATIONS: [&str; 5] = [
     r#"
 CREATE TABLE bot_state (
     bot_id TEXT PRIMARY KEY,
@@ -58,5 +58,23 @@ CREATE INDEX outbox_by_alert ON outbox (alert_key, id);
     // The delivery steps already accepted, as bits of `DeliveryStep`.
     r#"
 ALTER TABLE outbox ADD COLUMN steps_done INTEGER NOT NULL DEFAULT 0;
+"#,
+    // Compact history: samples (key frames and deltas) and five-minute rollups, per bot number.
+    // The JSON `snapshots` of earlier versions are moved over by `import_snapshots`.
+    r#"
+CREATE TABLE history_bots (id INTEGER PRIMARY KEY, bot_id TEXT NOT NULL UNIQUE);
+CREATE TABLE history_samples (
+    bot INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    key INTEGER NOT NULL,
+    frame BLOB NOT NULL,
+    PRIMARY KEY (bot, at)
+) WITHOUT ROWID;
+CREATE TABLE history_rollups (
+    bot INTEGER NOT NULL,
+    bucket INTEGER NOT NULL,
+    summary BLOB NOT NULL,
+    PRIMARY KEY (bot, bucket)
+) WITHOUT ROWID;
 "#,
 ];
