@@ -27,6 +27,7 @@ pub mod discord;
 pub mod metrics;
 pub mod notify;
 pub mod reload;
+pub mod repeated;
 pub mod rules;
 pub mod scheduler;
 pub mod server;

@@ -79,6 +79,8 @@ pub struct Metrics {
     pub reload_ok: Gauge,
     /// When the rules were last reloaded successfully (Unix seconds).
     pub reload_success_time: Gauge,
+    /// Whether writing history is paused because the disk is full (1) or not (0).
+    pub history_paused: Gauge,
 }
 
 impl Default for Metrics {
@@ -104,8 +106,14 @@ impl Metrics {
             outbox_depth: Gauge::default(),
             reload_ok: Gauge::default(),
             reload_success_time: Gauge::default(),
+            history_paused: Gauge::default(),
         };
         let r = &mut metrics.registry;
+        r.register(
+            "history_paused",
+            "Whether writing history is paused because the disk is full",
+            metrics.history_paused.clone(),
+        );
         r.register(
             "polls",
             "Polls of the analytics API by bot and outcome",

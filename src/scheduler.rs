@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::metrics::AlertLabels;
 use crate::metrics::Metrics;
 use crate::notify::{Notifier, Outbox};
+use crate::repeated::RepeatedErrors;
 use crate::rules::{ApiStatus, EvalInput, RuleSet, Severity};
 use crate::shutdown::Shutdown;
 use crate::store::{blocking, PollCommit, SqliteStore, Store, StoreError};
@@ -38,6 +39,8 @@ pub struct Pipeline {
     poll_interval: Duration,
     max_start_delay: Duration,
     metrics: Arc<Metrics>,
+    /// Polls that could not be recorded fail alike for every bot: logged at a bounded rate.
+    record_errors: RepeatedErrors,
 }
 
 /// Knobs of a run that the config file does not set.
@@ -76,6 +79,7 @@ impl Pipeline {
                 .max_start_delay
                 .unwrap_or(config.analytics.poll_interval),
             metrics,
+            record_errors: RepeatedErrors::new(Duration::from_secs(60)),
         })
     }
 
@@ -309,7 +313,10 @@ impl BotLoop {
                 _ = shutdown.wait() => return,
             }
             if let Err(error) = self.poll_once().await {
-                tracing::error!(bot = %self.bot.id, %error, "could not record the poll; it will be repeated");
+                let message = error.to_string();
+                if let Some(more) = self.pipeline.record_errors.admit(&message) {
+                    tracing::error!(bot = %self.bot.id, error = %message, more_since_last_line = more, "could not record the poll; it will be repeated");
+                }
             }
         }
     }

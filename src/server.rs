@@ -1,5 +1,5 @@
 //! The operator's HTTP endpoint: `/healthz` (the process answers), `/readyz` (every bot was
-//! polled recently) and `/metrics` (Prometheus text format). Off unless `server.listen` is set.
+//! polled recently and history is being written) and `/metrics` (Prometheus text format). Off unless `server.listen` is set.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -52,14 +52,20 @@ pub fn router(health: Arc<Health>) -> Router {
 
 async fn readyz(State(health): State<Arc<Health>>) -> impl IntoResponse {
     let stale = health.stale_bots();
-    if stale.is_empty() {
-        (StatusCode::OK, "ready\n".to_owned())
-    } else {
-        (
+    if !stale.is_empty() {
+        return (
             StatusCode::SERVICE_UNAVAILABLE,
             format!("not ready: no recent poll of {}\n", stale.join(", ")),
-        )
+        );
     }
+    if health.metrics.history_paused.get() != 0 {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: the disk holding the state file is full; history is paused, alerts still flow\n"
+                .to_owned(),
+        );
+    }
+    (StatusCode::OK, "ready\n".to_owned())
 }
 
 async fn metrics(State(health): State<Arc<Health>>) -> impl IntoResponse {

@@ -18,11 +18,7 @@ async fn run_alerts_on_stdout_and_in_discord_and_stops_cleanly_on_sigterm() {
     ));
     let sim = fake_analytics(vec![("b1", vec![high])]).await;
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::process::free_port();
     let server = format!("server:\n  listen: 127.0.0.1:{port}\n");
     write_config(dir.path(), &sim.base_url(), &fake.base_url(), &server);
     let running = Running::start(

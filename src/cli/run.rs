@@ -4,6 +4,7 @@ use crate::config::{Config, ConfigError};
 use crate::rules::{LoadError, RuleSet};
 use std::sync::Arc;
 
+use crate::discord::admin::AdminChannel;
 use crate::discord::commands::AnalysisCommand;
 use crate::discord::gateway;
 use crate::discord::rest::DiscordRest;
@@ -69,7 +70,14 @@ pub(super) fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
             .clone()
             .and_then(|rest| spawn_gateway(&config, rest, &pipeline, store, shutdown.clone()));
         let watcher = RulesWatcher::new(config.rules.clone(), pipeline.clone());
-        let watcher = match rest.and_then(|rest| admin_channel(&config, rest)) {
+        let admin = rest.and_then(|rest| admin_channel(&config, rest));
+        tokio::spawn(report_history_pauses(
+            pipeline.store().history_paused(),
+            metrics.clone(),
+            admin.clone(),
+            shutdown.clone(),
+        ));
+        let watcher = match admin {
             Some(admin) => watcher.reporting_to(admin),
             None => watcher,
         };
@@ -103,11 +111,29 @@ pub(super) fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The Discord destination told about reload errors, when one is configured.
-fn admin_channel(
-    config: &Config,
-    rest: Arc<DiscordRest>,
-) -> Option<Arc<dyn crate::reload::ReloadReport>> {
+/// Tells the operators each time history pauses for a full disk or resumes: the metric
+/// (which `/readyz` reads) and the admin destination.
+async fn report_history_pauses(
+    mut paused: tokio::sync::watch::Receiver<bool>,
+    metrics: Arc<Metrics>,
+    admin: Option<Arc<AdminChannel>>,
+    mut shutdown: Shutdown,
+) {
+    while !shutdown.is_triggered() {
+        tokio::select! {
+            changed = paused.changed() => if changed.is_err() { return },
+            _ = shutdown.wait() => return,
+        }
+        let now = *paused.borrow_and_update();
+        metrics.history_paused.set(i64::from(now));
+        if let Some(admin) = &admin {
+            admin.history_paused(now).await;
+        }
+    }
+}
+
+/// The Discord destination told about botwatch's own problems, when one is configured.
+fn admin_channel(config: &Config, rest: Arc<DiscordRest>) -> Option<Arc<AdminChannel>> {
     let discord = config.discord.as_ref()?;
     let destination = discord.destinations.get(discord.admin.as_deref()?)?.clone();
     Some(Arc::new(crate::discord::admin::AdminChannel::new(

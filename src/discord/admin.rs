@@ -35,6 +35,18 @@ impl AdminChannel {
     }
 }
 
+impl AdminChannel {
+    /// Tells that writing history paused because the disk is full, or resumed.
+    pub async fn history_paused(&self, paused: bool) {
+        let text = if paused {
+            "💾 The disk holding botwatch's state file is full: history is paused. Alerts and their delivery go on; history resumes by itself once there is space."
+        } else {
+            "💾 There is space on the disk again: history resumed."
+        };
+        self.post(ChatMessage::new().content(text)).await;
+    }
+}
+
 impl ReloadReport for AdminChannel {
     fn report<'a>(&'a self, errors: &'a str) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
         let message = ChatMessage::new()

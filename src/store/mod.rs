@@ -44,6 +44,9 @@ pub enum StoreError {
         /// The file.
         path: String,
     },
+    /// The disk holding the state file is full.
+    #[error("the disk holding the state file is full ({0}); free some space")]
+    DiskFull(String),
     /// A query failed.
     #[error("state store error: {0}")]
     Query(String),
@@ -51,7 +54,11 @@ pub enum StoreError {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(error: rusqlite::Error) -> Self {
-        StoreError::Query(error.to_string())
+        // Classified by the driver's code, never by the wording of its message.
+        match error.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => StoreError::DiskFull(error.to_string()),
+            _ => StoreError::Query(error.to_string()),
+        }
     }
 }
 
@@ -229,6 +236,8 @@ pub trait History: Send + Sync + 'static {
     /// One bounded step of compaction and pruning (one bot, one short transaction), as of
     /// `now`. Call it until a step says the pass is done.
     fn compact_history(&self, now: Timestamp) -> Result<MaintenanceStep, StoreError>;
+    /// Whether writing history is paused because the disk is full, and every change of it.
+    fn history_paused(&self) -> tokio::sync::watch::Receiver<bool>;
 }
 
 /// Runs a store call on the blocking pool.

@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod logs;
 pub mod preview;
 pub mod process;
+pub mod small_disk;
 pub mod trace;
 
 use std::path::Path;

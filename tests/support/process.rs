@@ -184,6 +184,14 @@ pub fn write_config_with_bots(
     std::fs::write(dir.join("botwatch.yaml"), config).expect("write the config");
 }
 
+/// A loopback port nothing listens on now (for botwatch's `server.listen`).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("bind a loopback port")
+        .port()
+}
+
 /// Checks `done` every 50 ms until it holds or `within` has passed; whether it held.
 pub async fn wait_until(within: Duration, done: impl Fn() -> bool) -> bool {
     let deadline = Instant::now() + within;

@@ -174,6 +174,10 @@ impl History for SqliteStore {
         Ok(out)
     }
 
+    fn history_paused(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.disk().watch()
+    }
+
     fn compact_history(&self, now: Timestamp) -> Result<MaintenanceStep, StoreError> {
         let retention = i64::try_from(self.history.as_millis()).unwrap_or(i64::MAX);
         let full = i64::try_from(FULL_RESOLUTION.as_millis()).unwrap_or(i64::MAX);

@@ -4,6 +4,7 @@
 //! WAL mode does thousands of such transactions a second. Callers in async code run these
 //! methods on the blocking pool.
 
+mod disk_full;
 mod history;
 mod history_rows;
 mod rows;
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use self::disk_full::DiskGuard;
 use self::history::{import_snapshots, HistoryWriter};
 use self::rows::{instance_from_row, platform_column, write_bot_state, write_changes, PARKED};
 use self::schema::MIGRATIONS;
@@ -27,6 +29,7 @@ pub struct SqliteStore {
     connection: Mutex<Connection>,
     history: Duration,
     writer: Mutex<HistoryWriter>,
+    disk: Mutex<DiskGuard>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -76,7 +79,13 @@ impl SqliteStore {
             connection: Mutex::new(connection),
             history,
             writer: Mutex::default(),
+            disk: Mutex::new(DiskGuard::new(path)),
         })
+    }
+
+    /// The full-disk guard; taken after the connection and the writer.
+    fn disk(&self) -> MutexGuard<'_, DiskGuard> {
+        self.disk.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The history writer; always taken after the connection, never before it.
@@ -137,6 +146,34 @@ fn migrate(connection: &Connection) -> Result<(), String> {
     Ok(())
 }
 
+/// One attempt at a poll's transaction, with `sample` in the history or not.
+fn commit_once(
+    connection: &mut Connection,
+    writer: &mut HistoryWriter,
+    commit: &PollCommit<'_>,
+    sample: Option<&crate::analytics::Snapshot>,
+) -> Result<(), StoreError> {
+    let tx = connection.transaction()?;
+    write_bot_state(&tx, commit)?;
+    write_changes(&tx, commit)?;
+    let pending = match sample {
+        Some(snapshot) => writer.write(&tx, commit.bot_id, commit.at, snapshot)?,
+        None => None,
+    };
+    match tx.commit() {
+        Ok(()) => {
+            if let Some(pending) = pending {
+                writer.committed(pending);
+            }
+            Ok(())
+        }
+        Err(error) => {
+            writer.rolled_back(commit.bot_id);
+            Err(error.into())
+        }
+    }
+}
+
 impl Store for SqliteStore {
     fn load_bot(&self, bot_id: &str) -> Result<BotRecord, StoreError> {
         let connection = self.lock();
@@ -181,26 +218,28 @@ impl Store for SqliteStore {
     fn commit_poll(&self, commit: &PollCommit<'_>) -> Result<(), StoreError> {
         let mut connection = self.lock();
         let mut writer = self.writer();
-        let tx = connection.transaction()?;
-        write_bot_state(&tx, commit)?;
-        write_changes(&tx, commit)?;
-        let sample = match commit.snapshot {
-            Some(snapshot) if !self.history.is_zero() => {
-                writer.write(&tx, commit.bot_id, commit.at, snapshot)?
-            }
-            _ => None,
-        };
-        match tx.commit() {
+        let mut disk = self.disk();
+        let sample = commit
+            .snapshot
+            .filter(|_| !self.history.is_zero() && disk.history_due(commit.at));
+        let mut once = |sample| commit_once(&mut connection, &mut writer, commit, sample);
+        match once(sample) {
             Ok(()) => {
-                if let Some(sample) = sample {
-                    writer.committed(sample);
+                if sample.is_some() {
+                    disk.sample_written();
                 }
                 Ok(())
             }
-            Err(error) => {
-                writer.rolled_back(commit.bot_id);
-                Err(error.into())
+            // History goes first: the poll's state and events are committed without it.
+            Err(StoreError::DiskFull(error)) if sample.is_some() => {
+                disk.sample_refused(commit.at, &error);
+                match once(None) {
+                    Err(StoreError::DiskFull(_)) if disk.release_reserve() => once(None),
+                    other => other,
+                }
             }
+            Err(StoreError::DiskFull(_)) if disk.release_reserve() => once(None),
+            Err(error) => Err(error),
         }
     }
 
