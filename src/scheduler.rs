@@ -22,7 +22,7 @@ use crate::notify::{Notifier, Outbox};
 use crate::repeated::RepeatedErrors;
 use crate::rules::{ApiStatus, EvalInput, RuleSet, Severity};
 use crate::shutdown::Shutdown;
-use crate::store::{blocking, PollCommit, SqliteStore, Store, StoreError};
+use crate::store::{blocking, CommitQueue, OwnedPollCommit, SqliteStore, Store, StoreError};
 use crate::time::Timestamp;
 
 /// How long shutdown waits for the outbox to drain.
@@ -41,6 +41,19 @@ pub struct Pipeline {
     metrics: Arc<Metrics>,
     /// Polls that could not be recorded fail alike for every bot: logged at a bounded rate.
     record_errors: RepeatedErrors,
+    /// Where polls are committed, many bots' together.
+    commits: CommitQueue,
+}
+
+/// Why the pipeline could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The analytics client could not be built.
+    #[error(transparent)]
+    Client(#[from] PollError),
+    /// The thread that commits polls could not be started.
+    #[error("cannot start the thread that writes the state: {0}")]
+    Writer(std::io::Error),
 }
 
 /// Knobs of a run that the config file does not set.
@@ -60,7 +73,7 @@ impl Pipeline {
         store: Arc<dyn Store>,
         notifier: Arc<dyn Notifier>,
         options: RunOptions,
-    ) -> Result<Pipeline, PollError> {
+    ) -> Result<Pipeline, PipelineError> {
         let client = AnalyticsClient::new(ClientSettings {
             base_url: config.analytics.base_url.clone(),
             timeout: config.analytics.timeout,
@@ -68,7 +81,9 @@ impl Pipeline {
         })?;
         let quota = Quota::per_second(config.analytics.requests_per_second);
         let metrics = options.metrics.unwrap_or_default();
+        let commits = CommitQueue::start(store.clone()).map_err(PipelineError::Writer)?;
         Ok(Pipeline {
+            commits,
             client,
             rules: std::sync::RwLock::new(rules),
             outbox: Outbox::new(store.clone(), notifier, metrics.clone()),
@@ -269,19 +284,15 @@ impl BotLoop {
         changes: Changes,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let store = self.pipeline.store.clone();
-        let bot_id = self.bot.id.clone();
-        blocking(move || {
-            store.commit_poll(&PollCommit {
-                bot_id: &bot_id,
-                at: now,
-                snapshot: written.snapshot.as_ref(),
-                last_known: written.last_known.as_ref(),
-                api: &written.api,
-                changes: &changes,
-            })
-        })
-        .await
+        let commit = OwnedPollCommit {
+            bot_id: self.bot.id.clone(),
+            at: now,
+            snapshot: written.snapshot,
+            last_known: written.last_known,
+            api: written.api,
+            changes,
+        };
+        self.pipeline.commits.commit(commit).await
     }
 
     /// Polls every interval until shutdown; the poll in flight finishes and is committed.

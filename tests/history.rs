@@ -286,3 +286,48 @@ fn a_state_file_of_the_previous_release_is_migrated_with_its_history_alerts_outb
         .unwrap();
     assert_eq!(old_table, 0, "the JSON snapshots are gone once moved");
 }
+
+#[test]
+fn polls_committed_together_are_each_written_even_two_of_one_bot() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir, Duration::from_secs(86_400));
+    let api = ApiStatus::default();
+    let changes = Changes::default();
+    let snapshots: Vec<(String, i64, Snapshot)> = (0..50)
+        .map(|i| (format!("b{}", i % 10), i / 10, sample(i)))
+        .collect();
+    let commits: Vec<PollCommit<'_>> = snapshots
+        .iter()
+        .map(|(bot, minute, snapshot)| PollCommit {
+            bot_id: bot,
+            at: Timestamp(NOW + minute * MINUTE),
+            snapshot: Some(snapshot),
+            last_known: None,
+            api: &api,
+            changes: &changes,
+        })
+        .collect();
+    // Each bot's first sample alone, so the batch's samples are deltas on a chain.
+    let first = sample(-1);
+    for commit in &commits[..10] {
+        let alone = PollCommit {
+            at: Timestamp(NOW - MINUTE),
+            snapshot: Some(&first),
+            ..*commit
+        };
+        store.commit_poll(&alone).unwrap();
+    }
+    let results = store.commit_polls(&commits);
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    for bot in 0..10 {
+        let history = store.history(&format!("b{bot}"), Timestamp(0)).unwrap();
+        let expected: Vec<Snapshot> = std::iter::once(sample(-1))
+            .chain((0..5).map(|minute| sample(minute * 10 + bot)))
+            .collect();
+        let got: Vec<Snapshot> = history.into_iter().map(|(_, s)| s).collect();
+        assert_eq!(
+            got, expected,
+            "b{bot}: five samples, each delta on the one before"
+        );
+    }
+}

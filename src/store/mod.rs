@@ -6,9 +6,11 @@
 //! implement the same trait. A poll is committed as one transaction (state, snapshot and the
 //! events it produced), so a crash can neither lose an event nor announce one twice.
 
+mod commit_queue;
 pub mod history;
 mod sqlite;
 
+pub use commit_queue::CommitQueue;
 pub use sqlite::SqliteStore;
 
 use crate::alerts::{AlertEvent, AlertInstance, AlertKey, Changes};
@@ -96,6 +98,37 @@ pub struct PollCommit<'a> {
     pub changes: &'a Changes,
 }
 
+/// A [`PollCommit`] that owns what it writes, to hand to another thread (see [`CommitQueue`]).
+#[derive(Debug)]
+pub struct OwnedPollCommit {
+    /// The bot polled.
+    pub bot_id: String,
+    /// When.
+    pub at: Timestamp,
+    /// The new snapshot as the API sent it, after a successful poll.
+    pub snapshot: Option<Snapshot>,
+    /// The last known value of every field.
+    pub last_known: Option<Snapshot>,
+    /// The API status after the poll.
+    pub api: ApiStatus,
+    /// Alert state changes and the events to deliver.
+    pub changes: Changes,
+}
+
+impl OwnedPollCommit {
+    /// The commit, borrowed.
+    pub fn borrowed(&self) -> PollCommit<'_> {
+        PollCommit {
+            bot_id: &self.bot_id,
+            at: self.at,
+            snapshot: self.snapshot.as_ref(),
+            last_known: self.last_known.as_ref(),
+            api: &self.api,
+            changes: &self.changes,
+        }
+    }
+}
+
 /// Which card: one alert, one firing of it, one destination.
 #[derive(Debug, Clone, Copy)]
 pub struct CardKey<'a> {
@@ -168,6 +201,11 @@ pub trait Store: History + Send + Sync + 'static {
     fn load_bot(&self, bot_id: &str) -> Result<BotRecord, StoreError>;
     /// Writes a poll's state changes, snapshot and events in one transaction.
     fn commit_poll(&self, commit: &PollCommit<'_>) -> Result<(), StoreError>;
+    /// Writes several polls, each as if by [`Store::commit_poll`] (all or nothing per poll),
+    /// in as few transactions as the store can; one result per poll, in order.
+    fn commit_polls(&self, commits: &[PollCommit<'_>]) -> Vec<Result<(), StoreError>> {
+        commits.iter().map(|c| self.commit_poll(c)).collect()
+    }
     /// Notifications due for delivery at `now`, oldest first.
     fn due_notifications(
         &self,

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::{params, Connection};
 
 use super::history_rows::{
     bot_number, bots_after, compact_bot, known_bot, rollup_at, rollups, samples, write_sample,
@@ -38,7 +38,7 @@ impl HistoryWriter {
     /// Writes `snapshot` as `bot_id`'s sample at `at` in `tx`; `None` if one was there already.
     pub(super) fn write<'a>(
         &self,
-        tx: &Transaction<'_>,
+        tx: &Connection,
         bot_id: &'a str,
         at: Timestamp,
         snapshot: &'a Snapshot,

@@ -44,7 +44,7 @@ pub(super) fn known_bot(connection: &Connection, bot_id: &str) -> Result<Option<
 
 /// Stores one sample; `false` if the bot already has one at that instant.
 pub(super) fn write_sample(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     bot: i64,
     at: Timestamp,
     frame: &Frame,
@@ -217,7 +217,7 @@ pub(super) fn compact_bot(
 }
 
 fn sample_rows(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     sql: &str,
     params: impl rusqlite::Params,
 ) -> Result<Vec<(i64, bool, Vec<u8>)>, StoreError> {

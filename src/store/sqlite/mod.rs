@@ -4,6 +4,7 @@
 //! WAL mode does thousands of such transactions a second. Callers in async code run these
 //! methods on the blocking pool.
 
+mod commit;
 mod disk_full;
 mod history;
 mod history_rows;
@@ -18,7 +19,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use self::disk_full::DiskGuard;
 use self::history::{import_snapshots, HistoryWriter};
-use self::rows::{instance_from_row, platform_column, write_bot_state, write_changes, PARKED};
+use self::rows::{instance_from_row, platform_column, PARKED};
 use self::schema::MIGRATIONS;
 use super::{BotRecord, CardKey, DeliveryStep, OutboxItem, PollCommit, Steps, Store, StoreError};
 use crate::rules::ApiStatus;
@@ -146,34 +147,6 @@ fn migrate(connection: &Connection) -> Result<(), String> {
     Ok(())
 }
 
-/// One attempt at a poll's transaction, with `sample` in the history or not.
-fn commit_once(
-    connection: &mut Connection,
-    writer: &mut HistoryWriter,
-    commit: &PollCommit<'_>,
-    sample: Option<&crate::analytics::Snapshot>,
-) -> Result<(), StoreError> {
-    let tx = connection.transaction()?;
-    write_bot_state(&tx, commit)?;
-    write_changes(&tx, commit)?;
-    let pending = match sample {
-        Some(snapshot) => writer.write(&tx, commit.bot_id, commit.at, snapshot)?,
-        None => None,
-    };
-    match tx.commit() {
-        Ok(()) => {
-            if let Some(pending) = pending {
-                writer.committed(pending);
-            }
-            Ok(())
-        }
-        Err(error) => {
-            writer.rolled_back(commit.bot_id);
-            Err(error.into())
-        }
-    }
-}
-
 impl Store for SqliteStore {
     fn load_bot(&self, bot_id: &str) -> Result<BotRecord, StoreError> {
         let connection = self.lock();
@@ -216,31 +189,11 @@ impl Store for SqliteStore {
     }
 
     fn commit_poll(&self, commit: &PollCommit<'_>) -> Result<(), StoreError> {
-        let mut connection = self.lock();
-        let mut writer = self.writer();
-        let mut disk = self.disk();
-        let sample = commit
-            .snapshot
-            .filter(|_| !self.history.is_zero() && disk.history_due(commit.at));
-        let mut once = |sample| commit_once(&mut connection, &mut writer, commit, sample);
-        match once(sample) {
-            Ok(()) => {
-                if sample.is_some() {
-                    disk.sample_written();
-                }
-                Ok(())
-            }
-            // History goes first: the poll's state and events are committed without it.
-            Err(StoreError::DiskFull(error)) if sample.is_some() => {
-                disk.sample_refused(commit.at, &error);
-                match once(None) {
-                    Err(StoreError::DiskFull(_)) if disk.release_reserve() => once(None),
-                    other => other,
-                }
-            }
-            Err(StoreError::DiskFull(_)) if disk.release_reserve() => once(None),
-            Err(error) => Err(error),
-        }
+        self.commit_alone(commit)
+    }
+
+    fn commit_polls(&self, commits: &[PollCommit<'_>]) -> Vec<Result<(), StoreError>> {
+        self.commit_together(commits)
     }
 
     fn due_notifications(

@@ -1,6 +1,6 @@
 //! Rows of the SQLite store: alert instances to and from rows, and what one poll writes.
 
-use rusqlite::{params, Transaction};
+use rusqlite::{params, Connection};
 
 use crate::alerts::{AlertInstance, AlertKey, Phase};
 use crate::analytics::Platform;
@@ -49,10 +49,7 @@ pub(super) fn instance_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Ale
     })
 }
 
-pub(super) fn write_bot_state(
-    tx: &Transaction<'_>,
-    commit: &PollCommit<'_>,
-) -> Result<(), StoreError> {
+pub(super) fn write_bot_state(tx: &Connection, commit: &PollCommit<'_>) -> Result<(), StoreError> {
     let api = commit.api;
     let updated = tx.execute(
         "UPDATE bot_state SET api_up = ?2, consecutive_failures = ?3, last_error = ?4, last_error_kind = ?5, polled_at = ?6 WHERE bot_id = ?1",
@@ -77,10 +74,7 @@ pub(super) fn write_bot_state(
     Ok(())
 }
 
-pub(super) fn write_changes(
-    tx: &Transaction<'_>,
-    commit: &PollCommit<'_>,
-) -> Result<(), StoreError> {
+pub(super) fn write_changes(tx: &Connection, commit: &PollCommit<'_>) -> Result<(), StoreError> {
     for instance in &commit.changes.upserts {
         tx.execute(
             "INSERT OR REPLACE INTO alert_instances (rule, bot_id, platform, phase, active_since, fired_at, last_notified_at, clearing_since, announced)
