@@ -29,17 +29,6 @@ impl Notifier for Counter {
     }
 }
 
-/// Resident memory of this process, in KiB. A soak that cannot measure memory fails.
-fn resident_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status")
-        .expect("the soak measures resident memory in /proc/self/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .expect("VmRSS in /proc/self/status")
-}
-
 /// What the run had done at one moment.
 #[derive(Debug, Clone, Copy)]
 struct Sample {
@@ -101,7 +90,7 @@ async fn a_thousand_bots_for_ten_minutes_keep_memory_bounded() {
     // the polls and deliveries since the last sample, with every bot's timeline started again
     // (so that each minute has its alerts firing and resolving).
     let sample = || Sample {
-        resident_kib: resident_kib(),
+        resident_kib: support::procfs::resident_kib(std::process::id()),
         polls: ids.iter().map(|id| sim.served(id)).sum(),
         delivered: counter.0.load(Ordering::Relaxed),
     };

@@ -1,7 +1,8 @@
-//! Shared fakes and helpers for the integration tests: rules from YAML text, snapshots from
-//! JSON, a fake analytics API on 127.0.0.1 (the crate's own simulator, with scripted timelines
-//! and fault injection), a recording notifier that can fail on demand, the real binary, and
-//! the `--preview` page parsed as a user reads it.
+//! Shared fakes and helpers for the integration tests (and the pipeline benchmark, which
+//! includes this module rather than copy it): rules from YAML text, snapshots from JSON, a fake
+//! analytics API on 127.0.0.1 (the crate's own simulator, with scripted timelines and fault
+//! injection), a recording notifier that can fail on demand, the real binary, what `/proc`
+//! says of a process, and the `--preview` page parsed as a user reads it.
 
 #![allow(dead_code)] // each test file uses a different part of this module
 
@@ -14,6 +15,7 @@ pub mod lifecycle;
 pub mod logs;
 pub mod preview;
 pub mod process;
+pub mod procfs;
 pub mod small_disk;
 pub mod trace;
 

@@ -92,7 +92,7 @@ impl Running {
     }
 
     /// The process id of botwatch itself (under strace, strace's child).
-    fn botwatch_pid(&self) -> u32 {
+    pub fn botwatch_pid(&self) -> u32 {
         let pid = self.child.id();
         if !self.traced {
             return pid;
@@ -172,13 +172,56 @@ pub fn write_config_with_bots(
     more_bots: &[String],
     extra: &str,
 ) {
+    write_config_polling(
+        dir,
+        analytics,
+        discord,
+        Polling::default(),
+        more_bots,
+        extra,
+    );
+}
+
+/// How the bots of [`write_config_polling`] are polled.
+#[derive(Debug, Clone, Copy)]
+pub struct Polling {
+    /// `analytics.poll_interval`.
+    pub interval: Duration,
+    /// `analytics.requests_per_second`; botwatch's default when `None`.
+    pub requests_per_second: Option<u32>,
+}
+
+impl Default for Polling {
+    /// Every second, within botwatch's default budget.
+    fn default() -> Polling {
+        Polling {
+            interval: Duration::from_secs(1),
+            requests_per_second: None,
+        }
+    }
+}
+
+/// [`write_config_with_bots`], the bots polled as `polling` says.
+pub fn write_config_polling(
+    dir: &Path,
+    analytics: &str,
+    discord: &str,
+    polling: Polling,
+    more_bots: &[String],
+    extra: &str,
+) {
     let rules = super::project_root().join("rules.yaml");
     let more: String = more_bots
         .iter()
         .map(|id| format!("  - {{id: {id}, token: {id}-token, secret: {id}-secret}}\n"))
         .collect();
+    let interval = humantime::format_duration(polling.interval);
+    let budget = polling
+        .requests_per_second
+        .map(|n| format!("  requests_per_second: {n}\n"))
+        .unwrap_or_default();
     let config = format!(
-        "analytics:\n  base_url: {analytics}\n  poll_interval: 1s\nbots:\n  - id: b1\n    name: Support\n    token: ${{BW_TOKEN}}\n    secret: ${{BW_SECRET}}\n{more}rules: {}\nstate: state/botwatch.db\ndiscord:\n  token: ${{BW_DISCORD}}\n  api_base_url: {discord}\n  destinations: {{ops: {{channel: \"111\"}}}}\n  route: {{default: ops}}\n{extra}",
+        "analytics:\n  base_url: {analytics}\n  poll_interval: {interval}\n{budget}bots:\n  - id: b1\n    name: Support\n    token: ${{BW_TOKEN}}\n    secret: ${{BW_SECRET}}\n{more}rules: {}\nstate: state/botwatch.db\ndiscord:\n  token: ${{BW_DISCORD}}\n  api_base_url: {discord}\n  destinations: {{ops: {{channel: \"111\"}}}}\n  route: {{default: ops}}\n{extra}",
         rules.display()
     );
     std::fs::write(dir.join("botwatch.yaml"), config).expect("write the config");
