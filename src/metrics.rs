@@ -14,6 +14,34 @@ use prometheus_client::registry::Registry;
 
 use crate::time::Timestamp;
 
+/// One bot's series of the poll metrics (the same series as in [`Metrics`], shared).
+#[derive(Debug, Clone)]
+pub struct BotMetrics {
+    bot: String,
+    ok: Counter,
+    seconds: Histogram,
+    last_poll: Gauge,
+}
+
+impl BotMetrics {
+    /// Records a poll of the bot: its outcome, how long it took and when.
+    pub fn poll(&self, metrics: &Metrics, outcome: &str, took: Duration) {
+        if outcome == "ok" {
+            self.ok.inc();
+        } else {
+            metrics
+                .polls
+                .get_or_create(&PollLabels {
+                    bot: self.bot.clone(),
+                    outcome: outcome.to_owned(),
+                })
+                .inc();
+        }
+        self.seconds.observe(took.as_secs_f64());
+        self.last_poll.set(Timestamp::now().as_unix_seconds());
+    }
+}
+
 /// A bot.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct BotLabel {
@@ -178,23 +206,23 @@ impl Metrics {
         metrics
     }
 
-    /// Records one poll.
-    pub fn poll(&self, bot: &str, outcome: &str, took: Duration) {
+    /// One bot's poll metrics, looked up once: a poll then records without building labels.
+    pub fn for_bot(&self, bot: &str) -> BotMetrics {
         let label = BotLabel {
             bot: bot.to_owned(),
         };
-        self.polls
-            .get_or_create(&PollLabels {
-                bot: bot.to_owned(),
-                outcome: outcome.to_owned(),
-            })
-            .inc();
-        self.poll_seconds
-            .get_or_create(&label)
-            .observe(took.as_secs_f64());
-        self.last_poll
-            .get_or_create(&label)
-            .set(Timestamp::now().as_unix_seconds());
+        BotMetrics {
+            ok: self
+                .polls
+                .get_or_create(&PollLabels {
+                    bot: bot.to_owned(),
+                    outcome: "ok".to_owned(),
+                })
+                .clone(),
+            seconds: self.poll_seconds.get_or_create(&label).clone(),
+            last_poll: self.last_poll.get_or_create(&label).clone(),
+            bot: bot.to_owned(),
+        }
     }
 
     /// Records a reload of the rules.

@@ -17,7 +17,7 @@ use crate::alerts::{advance, AlertInstance, AlertKey, Changes, Phase, Tick};
 use crate::analytics::{AnalyticsClient, Bot, ClientSettings, PollError, Snapshot};
 use crate::config::Config;
 use crate::metrics::AlertLabels;
-use crate::metrics::Metrics;
+use crate::metrics::{BotMetrics, Metrics};
 use crate::notify::{Notifier, Outbox};
 use crate::repeated::RepeatedErrors;
 use crate::rules::{ApiStatus, EvalInput, RuleSet, Severity};
@@ -150,6 +150,10 @@ pub struct BotLoop {
     api: ApiStatus,
     /// No poll before this instant: the API answered 429 with a `Retry-After`.
     paused_until: Option<tokio::time::Instant>,
+    /// The bot's poll metrics.
+    bot_metrics: BotMetrics,
+    /// Whether the alert gauges were set since the start (later only when instances change).
+    alert_gauges_set: bool,
 }
 
 impl BotLoop {
@@ -168,6 +172,8 @@ impl BotLoop {
             previous: record.last_snapshot.map(|(_, s)| s),
             api: record.api.unwrap_or_else(ApiStatus::up),
             paused_until: None,
+            bot_metrics: pipeline.metrics.for_bot(&bot.id),
+            alert_gauges_set: false,
             pipeline,
             bot,
         })
@@ -179,9 +185,8 @@ impl BotLoop {
         let started = std::time::Instant::now();
         let result = self.pipeline.client.fetch(&self.bot).await;
         let outcome = result.as_ref().map_or_else(|e| e.kind(), |_| "ok");
-        self.pipeline
-            .metrics
-            .poll(&self.bot.id, outcome, started.elapsed());
+        self.bot_metrics
+            .poll(&self.pipeline.metrics, outcome, started.elapsed());
         let now = Timestamp::now();
         let api = match &result {
             Ok(_) => ApiStatus::up(),
@@ -206,7 +211,14 @@ impl BotLoop {
         let before = self.instances.clone();
         let changes = self.evaluate(snapshot.as_ref(), &api, now);
         let has_events = !changes.events.is_empty();
-        self.record_alerts(&changes);
+        let metrics = &self.pipeline.metrics;
+        metrics.evaluations.inc_by(changes.evaluated as u64);
+        metrics.evaluation_errors.inc_by(changes.failed as u64);
+        // The gauges change only with the instances: most polls change none.
+        if !self.alert_gauges_set || !changes.upserts.is_empty() || !changes.removed.is_empty() {
+            self.set_alert_gauges();
+            self.alert_gauges_set = true;
+        }
         let last_known = snapshot.as_ref().map(|s| match &self.previous {
             Some(older) => s.with_gaps_filled_from(older),
             None => s.clone(),
@@ -231,11 +243,9 @@ impl BotLoop {
         Ok(())
     }
 
-    fn record_alerts(&self, changes: &Changes) {
+    fn set_alert_gauges(&self) {
         let metrics = &self.pipeline.metrics;
         let rules = self.pipeline.rules();
-        metrics.evaluations.inc_by(changes.evaluated as u64);
-        metrics.evaluation_errors.inc_by(changes.failed as u64);
         for severity in [Severity::Info, Severity::Warning, Severity::Critical] {
             for phase in [Phase::Pending, Phase::Firing] {
                 let count = self

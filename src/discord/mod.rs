@@ -13,6 +13,7 @@ pub mod commands;
 pub mod config;
 pub mod destination;
 pub mod gateway;
+mod nonce;
 mod pause;
 pub mod preview;
 pub mod rest;
