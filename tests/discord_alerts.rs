@@ -10,7 +10,7 @@ use botwatch::notify::outbox::Pass;
 use serde_json::{json, Value};
 use support::discord::{Failure, Recorded, StoredMessage};
 use support::harness::DiscordHarness;
-use support::{drain, snapshot};
+use support::{drain, quota, snapshot};
 
 const RULES: &str = r#"
 rules:
@@ -29,12 +29,6 @@ rules:
     severity: info
     channel: hook
 "#;
-
-fn quota(used: i64) -> Step {
-    Step::respond(snapshot(
-        json!({"lineQuota": 1000, "lineQuotaConsumption": used}),
-    ))
-}
 
 /// A response whose plan name is 10 kB of mentions: text from the API is hostile too.
 fn hostile(used: i64) -> Step {

@@ -6,18 +6,10 @@ mod support;
 
 use std::time::Duration;
 
-use botwatch::analytics::simulator::Step;
-use serde_json::json;
 use support::discord::FakeDiscord;
 use support::process::{wait_until, write_config_with_bots, Running, SECRETS};
 use support::small_disk::SmallDisk;
-use support::{fake_analytics, snapshot};
-
-fn quota(used: i64) -> Step {
-    Step::respond(snapshot(
-        json!({"lineQuota": 1000, "lineQuotaConsumption": used}),
-    ))
-}
+use support::{fake_analytics, quota};
 
 /// GETs `path` from botwatch's HTTP endpoint: status and body.
 fn get(port: u16, path: &str) -> (u16, String) {

@@ -42,6 +42,13 @@ pub fn snapshot(json: serde_json::Value) -> Snapshot {
     serde_json::from_value(json).expect("test snapshot")
 }
 
+/// A poll answer with a LINE quota of 1,000 of which `used` are used.
+pub fn quota(used: i64) -> Step {
+    Step::respond(snapshot(
+        serde_json::json!({"lineQuota": 1000, "lineQuotaConsumption": used}),
+    ))
+}
+
 /// A bot with the credentials the fake expects for its id.
 pub fn bot(id: &str) -> Bot {
     simulated_bot(id, &format!("Bot {id}"))

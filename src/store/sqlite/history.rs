@@ -115,23 +115,11 @@ impl History for SqliteStore {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<(Timestamp, FieldValue)>, StoreError> {
-        let connection = self.lock();
-        let Some(bot) = known_bot(&connection, bot_id)? else {
-            return Ok(Vec::new());
-        };
-        let mut out: Vec<(Timestamp, FieldValue)> = rollups(&connection, bot, from, to)?
-            .iter()
-            .filter_map(|r| r.field(field).map(|s| (s.start, s.last.clone())))
-            .collect();
-        let recent = samples(&connection, bot, from, to)?;
-        let rolled_until = out.last().map(|(t, _)| t.0 + BUCKET_MS);
-        out.extend(
-            recent
-                .into_iter()
-                .filter(|(t, _)| rolled_until.is_none_or(|until| t.0 >= until))
-                .filter_map(|(t, s)| field.get(&s).map(|v| (t, v))),
-        );
-        Ok(out)
+        Ok(self
+            .pieces(bot_id, field, from, to)?
+            .into_iter()
+            .map(|piece| (piece.start, piece.last))
+            .collect())
     }
 
     fn summaries(
@@ -146,23 +134,9 @@ impl History for SqliteStore {
             .unwrap_or(i64::MAX)
             .max(BUCKET_MS);
         let span_of = |at: Timestamp| Timestamp(at.0.div_euclid(step) * step);
-        let values = self.values(bot_id, field, from, to)?;
-        let connection = self.lock();
-        let Some(bot) = known_bot(&connection, bot_id)? else {
-            return Ok(Vec::new());
-        };
-        // Rollups bring their ranges; samples their values.
-        let ranged: HashMap<i64, Summary> = rollups(&connection, bot, from, to)?
-            .into_iter()
-            .filter_map(|r| r.field(field).cloned().map(|s| (s.start.0, s)))
-            .collect();
         let mut out: Vec<Summary> = Vec::new();
-        for (at, value) in values {
-            let piece = ranged
-                .get(&at.0)
-                .cloned()
-                .unwrap_or_else(|| Summary::of(at, value));
-            let span = span_of(at);
+        for piece in self.pieces(bot_id, field, from, to)? {
+            let span = span_of(piece.start);
             match out.last_mut() {
                 Some(last) if last.start == span => last.merge(piece),
                 _ => out.push(Summary {
@@ -204,6 +178,35 @@ impl History for SqliteStore {
             rollups: done.rollups,
             pass_done: false,
         })
+    }
+}
+
+impl SqliteStore {
+    /// A field from `from` to `to`, oldest first: a summary per rollup (its five minutes), then
+    /// one per sample after the last rollup. One read of each tier.
+    fn pieces(
+        &self,
+        bot_id: &str,
+        field: Field,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Summary>, StoreError> {
+        let connection = self.lock();
+        let Some(bot) = known_bot(&connection, bot_id)? else {
+            return Ok(Vec::new());
+        };
+        let mut out: Vec<Summary> = rollups(&connection, bot, from, to)?
+            .iter()
+            .filter_map(|r| r.field(field).cloned())
+            .collect();
+        let rolled_until = out.last().map(|s| s.start.0 + BUCKET_MS);
+        out.extend(
+            samples(&connection, bot, from, to)?
+                .into_iter()
+                .filter(|(t, _)| rolled_until.is_none_or(|until| t.0 >= until))
+                .filter_map(|(t, s)| field.get(&s).map(|v| Summary::of(t, v))),
+        );
+        Ok(out)
     }
 }
 
