@@ -18,6 +18,17 @@ pub enum FieldValue {
     Text(String),
 }
 
+/// The value of one field, borrowed from the snapshot (what the rule engine binds per poll).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldRef<'a> {
+    /// A count, an amount or a duration in seconds.
+    Int(i64),
+    /// Whether something holds.
+    Bool(bool),
+    /// Text, borrowed.
+    Text(&'a str),
+}
+
 macro_rules! fields {
     ($( $variant:ident => $member:ident, $kind:ident, $name:literal; )*) => {
         /// One field of a [`Snapshot`].
@@ -47,6 +58,13 @@ macro_rules! fields {
                 }
             }
 
+            /// The field's value in `snapshot`, borrowed, if the API sent it.
+            pub fn get_ref(self, snapshot: &Snapshot) -> Option<FieldRef<'_>> {
+                match self {
+                    $(Field::$variant => fields!(@ref $kind, snapshot.$member),)*
+                }
+            }
+
             /// Sets the field in `snapshot`; a value of another kind leaves it unset.
             pub fn set(self, snapshot: &mut Snapshot, value: Option<FieldValue>) {
                 match self {
@@ -58,6 +76,9 @@ macro_rules! fields {
     (@get Int, $e:expr) => { $e.map(FieldValue::Int) };
     (@get Bool, $e:expr) => { $e.map(FieldValue::Bool) };
     (@get Text, $e:expr) => { $e.clone().map(FieldValue::Text) };
+    (@ref Int, $e:expr) => { $e.map(FieldRef::Int) };
+    (@ref Bool, $e:expr) => { $e.map(FieldRef::Bool) };
+    (@ref Text, $e:expr) => { $e.as_deref().map(FieldRef::Text) };
     (@set Int, $v:expr) => { match $v { Some(FieldValue::Int(n)) => Some(n), _ => None } };
     (@set Bool, $v:expr) => { match $v { Some(FieldValue::Bool(b)) => Some(b), _ => None } };
     (@set Text, $v:expr) => { match $v { Some(FieldValue::Text(t)) => Some(t), _ => None } };

@@ -17,6 +17,6 @@ pub use bot::Bot;
 pub use client::{AnalyticsClient, ClientSettings, MAX_RETRY_AFTER};
 pub use decode::{decode, MAX_PLAN_NAME_BYTES};
 pub use error::PollError;
-pub use field::{Field, FieldValue};
+pub use field::{Field, FieldRef, FieldValue};
 pub use platform::Platform;
 pub use snapshot::{PlatformView, Snapshot};

@@ -36,6 +36,11 @@ impl Platform {
         Platform::WhatsApp,
     ];
 
+    /// The platform's place in [`Platform::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// The identifier used in rule labels and `platform.name` (`line`, `fb`, `instagram`,
     /// `liveChat`, `whatsapp`).
     pub fn id(self) -> &'static str {

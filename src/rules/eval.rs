@@ -1,18 +1,16 @@
 //! Evaluating every rule of a bot against one poll.
 //!
-//! Variables are bound once per poll (and once per platform), never per rule, and expressions
-//! were compiled at load time: an evaluation is just running a compiled program. A variable
+//! A poll's figures are converted once (see [`super::bind`]), never per rule or per platform,
+//! and expressions were compiled at load time: an evaluation is just running a compiled
+//! program. A variable
 //! that is not bound (a field the API did not send) makes the result [`Truth::Unknown`].
 
 use cel::{Context, ExecutionError};
 
+use super::bind::Poll;
 use super::expr::{env, Expression};
 use super::rule::{Each, Rule};
-use std::collections::HashMap;
-
-use serde_json::Value as Json;
-
-use super::vars::{platform_variables, to_cel, variables, EvalInput};
+use super::vars::EvalInput;
 use super::RuleSet;
 use crate::analytics::Platform;
 
@@ -66,59 +64,28 @@ pub struct Evaluation<'r> {
 
 /// Evaluates every rule of `rules` that applies to the bot of `input`.
 pub fn evaluate<'r>(rules: &'r RuleSet, input: &EvalInput<'_>) -> Vec<Evaluation<'r>> {
-    let applicable: Vec<&Rule> = rules
-        .rules
-        .iter()
-        .filter(|r| r.applies_to(input.bot_id))
-        .collect();
-    let mut out = Vec::with_capacity(applicable.len());
-    let bound = Bound::new(input);
-    for rule in applicable.iter().filter(|r| r.each == Each::Bot) {
-        out.push(evaluate_rule(rule, None, &bound.root));
+    let applies = |rule: &&'r Rule| rule.applies_to(input.bot_id);
+    let per_bot = rules.rules.iter().filter(|r| r.each == Each::Bot);
+    let per_platform = || rules.rules.iter().filter(|r| r.each == Each::Platform);
+    let mut out = Vec::with_capacity(rules.rules.len());
+    let poll = Poll::new(input);
+    let scope = poll.scope(None);
+    let mut context = Context::with_env(env());
+    context.set_variable_resolver(&scope);
+    for rule in per_bot.filter(applies) {
+        out.push(evaluate_rule(rule, None, &context));
     }
-    if applicable.iter().any(|r| r.each == Each::Platform) {
+    if per_platform().any(|r| applies(&r)) {
         for platform in Platform::ALL {
-            let scope = bound.platform_scope(input, platform);
-            for rule in applicable.iter().filter(|r| r.each == Each::Platform) {
-                out.push(evaluate_rule(rule, Some(platform), &scope));
+            let scope = poll.scope(Some(platform));
+            let mut context = Context::with_env(env());
+            context.set_variable_resolver(&scope);
+            for rule in per_platform().filter(applies) {
+                out.push(evaluate_rule(rule, Some(platform), &context));
             }
         }
     }
     out
-}
-
-/// The variables of one poll, bound once.
-struct Bound {
-    root: Context<'static, 'static>,
-    /// `previous` as CEL values, to extend with `platform` per platform.
-    previous: Option<HashMap<String, cel::Value>>,
-}
-
-impl Bound {
-    fn new(input: &EvalInput<'_>) -> Bound {
-        let mut root = Context::with_env(env());
-        let mut previous = None;
-        for (name, value) in variables(input, None) {
-            if let (true, Json::Object(fields)) = (name == "previous", &value) {
-                previous = Some(fields.iter().map(|(k, v)| (k.clone(), to_cel(v))).collect());
-            }
-            root.add_variable_from_value(name, to_cel(&value));
-        }
-        Bound { root, previous }
-    }
-
-    /// The root with `platform` and `previous.platform` bound for one platform.
-    fn platform_scope(&self, input: &EvalInput<'_>, platform: Platform) -> Context<'_, 'static> {
-        let mut scope = self.root.new_inner_scope();
-        let (current, previous_platform) = platform_variables(input, platform);
-        scope.add_variable_from_value("platform", to_cel(&current));
-        if let (Some(fields), Some(platform_fields)) = (&self.previous, previous_platform) {
-            let mut fields = fields.clone();
-            fields.insert("platform".to_owned(), to_cel(&platform_fields));
-            scope.add_variable_from_value("previous", cel::Value::from(fields));
-        }
-        scope
-    }
 }
 
 /// What `expression` gives on a sample where every field is present: a load-time check that
@@ -127,15 +94,11 @@ pub(crate) fn on_sample(expression: &Expression, each_platform: bool) -> Truth {
     let sample = super::vars::sample_snapshot();
     let api = super::ApiStatus::up();
     let input = super::vars::sample_input(&sample, &api);
-    let bound = Bound::new(&input);
-    if each_platform {
-        truth(
-            expression,
-            &bound.platform_scope(&input, Platform::Facebook),
-        )
-    } else {
-        truth(expression, &bound.root)
-    }
+    let poll = Poll::new(&input);
+    let scope = poll.scope(each_platform.then_some(Platform::Facebook));
+    let mut context = Context::with_env(env());
+    context.set_variable_resolver(&scope);
+    truth(expression, &context)
 }
 
 fn evaluate_rule<'r>(

@@ -5,6 +5,7 @@
 //! the problem condition and the recovery condition hold, fail, or are unknown. This module
 //! knows snapshots but nothing of alert state: that is the next stage's business.
 
+mod bind;
 mod cost;
 mod diagnostic;
 pub(crate) mod draft;

@@ -5,8 +5,6 @@
 //! A field the API did not send is simply not bound: CEL then fails to resolve it and the
 //! evaluation is *unknown*, never zero.
 
-use std::sync::Arc;
-
 use serde_json::{json, Map, Value as Json};
 
 use crate::analytics::{Platform, Snapshot};
@@ -135,22 +133,6 @@ pub(crate) fn platform_variables(
         _ => None,
     };
     (current, previous)
-}
-
-/// Converts a JSON value to CEL, numbers as doubles (CEL has no mixed int/double arithmetic).
-pub(crate) fn to_cel(value: &Json) -> cel::Value {
-    match value {
-        Json::Null => cel::Value::Null,
-        Json::Bool(b) => cel::Value::Bool(*b),
-        Json::Number(n) => cel::Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-        Json::String(s) => cel::Value::String(Arc::new(s.clone())),
-        Json::Array(items) => cel::Value::List(Arc::new(items.iter().map(to_cel).collect())),
-        Json::Object(map) => {
-            let map: std::collections::HashMap<String, cel::Value> =
-                map.iter().map(|(k, v)| (k.clone(), to_cel(v))).collect();
-            cel::Value::from(map)
-        }
-    }
 }
 
 /// The shape of a variable, for checking references before anything runs.
