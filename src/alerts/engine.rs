@@ -5,7 +5,7 @@
 //! returns exactly what changed, so the caller can persist state and events in one
 //! transaction: an event is never announced without its state, nor the reverse.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +68,11 @@ impl Changes {
 }
 
 /// Evaluates `rules` on `input` and moves the bot's `instances` forward to `tick`.
+///
+/// Most evaluations of a healthy bot find no instance and start none: those cost no key, no
+/// lookup by key and no copy. Instances are taken out of the map, matched to their rule by
+/// name and platform, and put back only if they are still active; the ones no rule claimed
+/// belong to rules that are gone (or no longer apply to this bot) and end quietly.
 pub fn advance(
     rules: &RuleSet,
     instances: &mut BTreeMap<AlertKey, AlertInstance>,
@@ -76,22 +81,32 @@ pub fn advance(
 ) -> Changes {
     let now = tick.now;
     let mut changes = Changes::default();
-    let mut seen = HashSet::new();
+    let mut unclaimed: Vec<AlertInstance> = std::mem::take(instances).into_values().collect();
     for evaluation in evaluate(rules, input) {
         changes.evaluated += 1;
         if log_unknown(&evaluation, input.bot_id) {
             changes.failed += 1;
         }
-        let key = key_of(&evaluation, input);
-        let current = instances.remove(&key);
+        let current = unclaimed
+            .iter()
+            .position(|i| {
+                i.key.rule == evaluation.rule.name && i.key.platform == evaluation.platform
+            })
+            .map(|index| unclaimed.swap_remove(index));
+        if current.is_none() && evaluation.fire.known() != Some(true) {
+            continue; // inactive and staying so: the lifecycle would not change a thing
+        }
+        let key = match &current {
+            Some(instance) => instance.key.clone(),
+            None => key_of(&evaluation, input),
+        };
         let before = current.clone();
-        let timing = timing_of(evaluation.rule);
         let mut stepped = step(
             &key,
             current,
             evaluation.fire.known(),
             evaluation.recover.known(),
-            &timing,
+            &timing_of(evaluation.rule),
             tick,
         );
         if let Some((transition, instance)) = &stepped.transition {
@@ -105,26 +120,21 @@ pub fn advance(
             }
             changes.events.push(event);
         }
-        match &stepped.next {
-            Some(next) if before.as_ref() != Some(next) => changes.upserts.push(next.clone()),
-            None if before.is_some() => changes.removed.push(key.clone()),
-            _ => {}
+        match stepped.next {
+            Some(next) => {
+                if before.as_ref() != Some(&next) {
+                    changes.upserts.push(next.clone());
+                }
+                instances.insert(key, next);
+            }
+            None if before.is_some() => changes.removed.push(key),
+            None => {}
         }
-        if let Some(next) = stepped.next {
-            instances.insert(key.clone(), next);
-        }
-        seen.insert(key);
     }
-    // Instances of rules that are gone (or no longer apply to this bot) end quietly.
-    let orphans: Vec<AlertKey> = instances
-        .keys()
-        .filter(|k| !seen.contains(*k))
-        .cloned()
-        .collect();
-    for key in orphans {
-        instances.remove(&key);
-        changes.removed.push(key);
-    }
+    // In key order, as the map held them: what is stored and logged does not depend on
+    // the order rules were matched in.
+    unclaimed.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+    changes.removed.extend(unclaimed.into_iter().map(|i| i.key));
     changes
 }
 
