@@ -305,3 +305,62 @@ fn a_state_file_locked_by_another_process_is_reported_as_locked_not_damaged() {
         "usable again once released"
     );
 }
+
+/// Quiet polls are committed in groups a tenth of a second apart: `serve` must not return
+/// (and a stopping process must not report its state saved) before the last group is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_returns_once_every_poll_it_made_is_in_the_history() {
+    use botwatch::time::Timestamp;
+
+    let ids: Vec<String> = (1..=50).map(|i| format!("b{i}")).collect();
+    // Low quota use and no flags: no alert, so every poll is a quiet one.
+    let quiet = || {
+        Step::respond(snapshot(
+            json!({"lineQuota": 1000, "lineQuotaConsumption": 100}),
+        ))
+    };
+    let sim = fake_analytics(ids.iter().map(|id| (id.as_str(), vec![quiet()])).collect()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("s.db");
+    let bots: Vec<Bot> = ids.iter().map(|id| bot(id)).collect();
+    let config = config(&sim, bots.clone(), &state);
+    // Polls spread over the second, as in service: some are always waiting for their group.
+    let options = RunOptions {
+        max_start_delay: Some(config.analytics.poll_interval),
+        ..RunOptions::default()
+    };
+    let pipeline = Arc::new(
+        Pipeline::new(
+            &config,
+            Arc::new(rules(RULES)),
+            open(&state),
+            Arc::new(Recorder::default()),
+            options,
+        )
+        .unwrap(),
+    );
+    let (stop, shutdown) = botwatch::shutdown::channel();
+    let serving = tokio::spawn({
+        let pipeline = pipeline.clone();
+        async move { botwatch::scheduler::serve(pipeline, &bots, shutdown).await }
+    });
+    let polled = support::process::wait_until(Duration::from_secs(30), || {
+        sim.received().len() >= 2 * ids.len()
+    })
+    .await;
+    assert!(polled, "the bots were polled");
+    stop.trigger();
+    serving.await.unwrap().unwrap();
+
+    // The pipeline is still alive: nothing has closed the writer that could write late.
+    let received = sim.received();
+    let store = open(&state);
+    for id in &ids {
+        let answered = received.iter().filter(|r| &r.bot_id == id).count();
+        let samples = store.history(id, Timestamp(0)).unwrap().len();
+        assert_eq!(
+            samples, answered,
+            "{id}: samples in the history, polls answered"
+        );
+    }
+}

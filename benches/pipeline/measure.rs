@@ -155,14 +155,27 @@ async fn watch(
 }
 
 fn reading(pid: u32, state: &Path) -> Reading {
-    let size = |path: &Path| std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let mut wal = state.as_os_str().to_owned();
-    wal.push("-wal");
     Reading {
         at: Instant::now(),
         cpu: procfs::cpu_time(pid),
-        state_bytes: size(state) + size(Path::new(&wal)),
+        state_bytes: database_bytes(state),
     }
+}
+
+/// The size of the database as its readers see it (pages × page size, the WAL's committed
+/// pages included): what the state takes once checkpointed, whenever SQLite happens to
+/// checkpoint. File sizes would count the WAL's preallocation and grow in jumps.
+fn database_bytes(state: &Path) -> u64 {
+    let read = || -> rusqlite::Result<u64> {
+        let db = rusqlite::Connection::open_with_flags(
+            state,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )?;
+        let pages: i64 = db.query_row("PRAGMA page_count", [], |row| row.get(0))?;
+        let page_size: i64 = db.query_row("PRAGMA page_size", [], |row| row.get(0))?;
+        Ok((pages * page_size).max(0) as u64)
+    };
+    read().unwrap_or_else(|error| panic!("reading the size of {}: {error}", state.display()))
 }
 
 /// botwatch's CPU time over the window per poll the simulator served in it, in µs.

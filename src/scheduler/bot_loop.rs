@@ -16,14 +16,13 @@ use crate::shutdown::Shutdown;
 use crate::store::{blocking, OwnedPollCommit, StoreError};
 use crate::time::Timestamp;
 
-/// What a poll writes besides the alert changes.
-struct Written {
-    /// The snapshot as the API sent it (for history).
-    snapshot: Option<Snapshot>,
-    /// It, with gaps filled from the last known values (the next poll's `previous`).
-    last_known: Option<Snapshot>,
-    /// The API status after the poll.
-    api: ApiStatus,
+/// What a poll that changed no alert state does with its commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quiet {
+    /// Waits until it is written, as an alert-changing poll always does.
+    Wait,
+    /// Hands it to the writer to be committed with the next group (the poll loop's way).
+    HandOver,
 }
 
 /// One bot's poll loop and the state it carries between polls.
@@ -64,9 +63,14 @@ impl BotLoop {
         })
     }
 
-    /// Polls once, evaluates the rules, and commits state and events. The upstream rate limit
-    /// is the caller's business ([`BotLoop::run`] waits for it).
+    /// Polls once, evaluates the rules, and commits state and events; returns once they are
+    /// recorded. The upstream rate limit is the caller's business ([`BotLoop::run`] waits for
+    /// it).
     pub async fn poll_once(&mut self) -> Result<(), StoreError> {
+        self.poll(Quiet::Wait).await
+    }
+
+    async fn poll(&mut self, quiet_polls: Quiet) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
         let result = self.pipeline.client.fetch(&self.bot).await;
         let outcome = result.as_ref().map_or_else(|e| e.kind(), |_| "ok");
@@ -95,12 +99,12 @@ impl BotLoop {
         let snapshot = result.ok();
         let before = self.instances.clone();
         let changes = self.evaluate(snapshot.as_ref(), &api, now);
-        let has_events = !changes.events.is_empty();
         let metrics = &self.pipeline.metrics;
         metrics.evaluations.inc_by(changes.evaluated as u64);
         metrics.evaluation_errors.inc_by(changes.failed as u64);
+        let quiet = changes.is_empty();
         // The gauges change only with the instances: most polls change none.
-        if !self.alert_gauges_set || !changes.upserts.is_empty() || !changes.removed.is_empty() {
+        if !self.alert_gauges_set || !quiet {
             self.set_alert_gauges();
             self.alert_gauges_set = true;
         }
@@ -108,18 +112,28 @@ impl BotLoop {
             Some(older) => s.with_gaps_filled_from(older),
             None => s.clone(),
         });
-        let written = Written {
+        let commit = OwnedPollCommit {
+            bot_id: self.bot.id.clone(),
+            at: now,
             snapshot,
             last_known: last_known.clone(),
             api: api.clone(),
+            changes,
         };
-        if let Err(error) = self.commit(written, changes, now).await {
-            // Nothing was written: forget the step, so the next poll makes it again.
-            self.instances = before;
-            return Err(error);
-        }
-        if has_events {
-            self.pipeline.outbox.wake();
+        if quiet && quiet_polls == Quiet::HandOver {
+            // Nothing to announce and no alert state to keep: committed with the next group,
+            // not waited for. Should it fail, the next poll writes the bot's state again.
+            self.pipeline.commits.record(commit).await;
+        } else {
+            let has_events = !commit.changes.events.is_empty();
+            if let Err(error) = self.pipeline.commits.commit(commit).await {
+                // Nothing was written: forget the step, so the next poll makes it again.
+                self.instances = before;
+                return Err(error);
+            }
+            if has_events {
+                self.pipeline.outbox.wake();
+            }
         }
         if last_known.is_some() {
             self.previous = last_known;
@@ -173,23 +187,6 @@ impl BotLoop {
         advance(&self.pipeline.rules(), &mut self.instances, &input, tick)
     }
 
-    async fn commit(
-        &self,
-        written: Written,
-        changes: Changes,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let commit = OwnedPollCommit {
-            bot_id: self.bot.id.clone(),
-            at: now,
-            snapshot: written.snapshot,
-            last_known: written.last_known,
-            api: written.api,
-            changes,
-        };
-        self.pipeline.commits.commit(commit).await
-    }
-
     /// Polls every interval until shutdown; the poll in flight finishes and is committed.
     pub async fn run(mut self, mut shutdown: Shutdown) {
         let max_delay = self.pipeline.max_start_delay.as_millis() as u64;
@@ -218,12 +215,9 @@ impl BotLoop {
                 _ = self.pipeline.limiter.until_ready() => {}
                 _ = shutdown.wait() => return,
             }
-            if let Err(error) = self.poll_once().await {
-                let message = error.to_string();
-                if let Some(more) = self.pipeline.record_errors.admit(&message) {
-                    tracing::error!(bot = %self.bot.id, error = %message, more_since_last_line = more, "could not record the poll; it will be repeated");
-                }
-            }
+            // A poll that could not be recorded was logged by the writer; the next one
+            // makes its changes again.
+            let _ = self.poll(Quiet::HandOver).await;
         }
     }
 }

@@ -15,7 +15,6 @@ use crate::analytics::{AnalyticsClient, Bot, ClientSettings, PollError};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::notify::{Notifier, Outbox};
-use crate::repeated::RepeatedErrors;
 use crate::rules::RuleSet;
 use crate::shutdown::Shutdown;
 use crate::store::{CommitQueue, SqliteStore, Store};
@@ -38,8 +37,6 @@ pub struct Pipeline {
     poll_interval: Duration,
     max_start_delay: Duration,
     metrics: Arc<Metrics>,
-    /// Polls that could not be recorded fail alike for every bot: logged at a bounded rate.
-    record_errors: RepeatedErrors,
     /// Where polls are committed, many bots' together.
     commits: CommitQueue,
 }
@@ -93,7 +90,6 @@ impl Pipeline {
                 .max_start_delay
                 .unwrap_or(config.analytics.poll_interval),
             metrics,
-            record_errors: RepeatedErrors::new(Duration::from_secs(60)),
         })
     }
 
@@ -189,6 +185,11 @@ pub async fn serve(
         if let Err(error) = joined {
             tracing::error!(%error, "a bot's poll loop ended unexpectedly");
         }
+    }
+    // Quiet polls are committed in groups: the last group is written before the outbox's
+    // final pass and before the process reports its state saved.
+    if let Err(error) = pipeline.commits.flush().await {
+        tracing::error!(%error, "could not record the last polls");
     }
     stop_outbox.trigger();
     outbox.await.context("the delivery loop failed")?;

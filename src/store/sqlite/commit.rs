@@ -4,8 +4,12 @@
 //! many bots share one WAL commit. A poll that fails rolls back to its savepoint and fails
 //! alone; a full disk, or a failed commit of the whole, sends every poll of the batch through
 //! [`SqliteStore::commit_alone`], which knows how to make room (history goes first).
+//!
+//! Transactions take the write lock at their start (`BEGIN IMMEDIATE`): another process
+//! holding it (an operator's `sqlite3` session) is then waited for, up to the busy timeout,
+//! where a transaction that read first would fail at once on upgrading its lock.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 use super::history::{HistoryWriter, Pending};
 use super::rows::{write_bot_state, write_changes};
@@ -65,7 +69,7 @@ impl SqliteStore {
         let mut connection = self.lock();
         let mut writer = self.writer();
         let mut disk = self.disk();
-        let mut tx = connection.transaction()?;
+        let mut tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut results = Vec::with_capacity(commits.len());
         let mut samples_written = false;
         for commit in commits {
@@ -135,7 +139,7 @@ fn commit_once(
     commit: &PollCommit<'_>,
     sample: Option<&Snapshot>,
 ) -> Result<(), StoreError> {
-    let tx = connection.transaction()?;
+    let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let pending = write_poll(&tx, writer, commit, sample)?;
     match tx.commit() {
         Ok(()) => {
