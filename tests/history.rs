@@ -202,7 +202,7 @@ fn history_past_the_retention_is_dropped_in_short_steps() {
     poll_minutes(&store, "b1", 6 * DAY / MINUTE);
     let steps = compact(&store);
     assert!(
-        steps.len() >= 3,
+        steps.len() >= 2,
         "more than one step for one bot: {steps:?}"
     );
     assert!(steps.iter().all(|s| s.samples <= 5_000), "{steps:?}");

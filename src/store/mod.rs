@@ -271,8 +271,9 @@ pub trait History: Send + Sync + 'static {
         to: Timestamp,
         step: std::time::Duration,
     ) -> Result<Vec<Summary>, StoreError>;
-    /// One bounded step of compaction and pruning (one bot, one short transaction), as of
-    /// `now`. Call it until a step says the pass is done.
+    /// One bounded step of compaction and pruning as of `now`: the next bots in turn, each in
+    /// a short transaction of its own, for a few milliseconds at most (a bot with much to do
+    /// is done over several steps). Call it until a step says the pass is done.
     fn compact_history(&self, now: Timestamp) -> Result<MaintenanceStep, StoreError>;
     /// Whether writing history is paused because the disk is full, and every change of it.
     fn history_paused(&self) -> tokio::sync::watch::Receiver<bool>;
