@@ -364,3 +364,46 @@ async fn serve_returns_once_every_poll_it_made_is_in_the_history() {
         );
     }
 }
+
+#[tokio::test]
+async fn alert_gauges_are_series_only_while_an_alert_is_pending_or_firing() {
+    let sim = fake_analytics(vec![(
+        "b1",
+        vec![good(100, true), good(900, true), good(100, true)],
+    )])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (pipeline, mut bot_loop) = start(
+        &sim,
+        bot("b1"),
+        &dir.path().join("s.db"),
+        Arc::new(Recorder::default()),
+    )
+    .await;
+    let alert_series = |pipeline: &Pipeline| -> Vec<String> {
+        pipeline
+            .metrics()
+            .encode()
+            .lines()
+            .filter(|l| l.starts_with("botwatch_alert_instances{"))
+            .map(str::to_owned)
+            .collect()
+    };
+    bot_loop.poll_once().await.unwrap();
+    assert_eq!(
+        alert_series(&pipeline),
+        Vec::<String>::new(),
+        "a quiet bot has none"
+    );
+    bot_loop.poll_once().await.unwrap();
+    assert_eq!(
+        alert_series(&pipeline),
+        ["botwatch_alert_instances{bot=\"b1\",phase=\"firing\",severity=\"warning\"} 1"]
+    );
+    bot_loop.poll_once().await.unwrap();
+    assert_eq!(
+        alert_series(&pipeline),
+        Vec::<String>::new(),
+        "resolved: gone again"
+    );
+}

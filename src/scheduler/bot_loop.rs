@@ -142,6 +142,8 @@ impl BotLoop {
         Ok(())
     }
 
+    /// Sets the bot's alert gauges; a count of zero is no series at all, so that 10,000 quiet
+    /// bots do not export (and keep in memory) 60,000 series that all say 0.
     fn set_alert_gauges(&self) {
         let metrics = &self.pipeline.metrics;
         let rules = self.pipeline.rules();
@@ -162,7 +164,11 @@ impl BotLoop {
                     phase: phase.as_str().into(),
                     severity: severity.as_str().into(),
                 };
-                metrics.alerts.get_or_create(&labels).set(count as i64);
+                if count == 0 {
+                    metrics.alerts.remove(&labels);
+                } else {
+                    metrics.alerts.get_or_create(&labels).set(count as i64);
+                }
             }
         }
     }
@@ -189,7 +195,8 @@ impl BotLoop {
 
     /// Polls every interval until shutdown; the poll in flight finishes and is committed.
     pub async fn run(mut self, mut shutdown: Shutdown) {
-        let delay = start_delay(self.pipeline.max_start_delay, self.pipeline.poll_interval);
+        let max_delay = self.pipeline.max_start_delay.as_millis() as u64;
+        let delay = Duration::from_millis(rand::rng().random_range(0..=max_delay));
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
             _ = shutdown.wait() => return,
@@ -222,14 +229,4 @@ impl BotLoop {
             let _ = Box::pin(self.poll(Quiet::HandOver)).await;
         }
     }
-}
-
-/// Bots start in slots a thousandth of the interval apart (at least 10 ms): polls still spread
-/// over the interval, but the bots of a slot are woken together, so the process wakes about a
-/// hundred times a second instead of once per poll (a thread switch each, at 1,000 bots a
-/// second the largest cost after the commits went into groups).
-fn start_delay(max: Duration, interval: Duration) -> Duration {
-    let slot = (interval / 1000).max(Duration::from_millis(10));
-    let slots = (max.as_millis() / slot.as_millis()) as u32;
-    slot * rand::rng().random_range(0..=slots)
 }
