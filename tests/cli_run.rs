@@ -5,7 +5,7 @@ mod support;
 use std::time::Duration;
 
 use botwatch::analytics::simulator::Step;
-use botwatch::store::{SqliteStore, Store};
+use botwatch::store::{BotStates, Outbox, SqliteStore};
 use serde_json::json;
 use support::process::{write_config, Running, SECRETS};
 use support::{fake_analytics, run_botwatch, snapshot};
@@ -119,12 +119,12 @@ async fn run_alerts_on_stdout_and_in_discord_and_stops_cleanly_on_sigterm() {
     }
     let store = SqliteStore::open(&state, Duration::from_secs(3600)).unwrap();
     assert_eq!(
-        store.load_bot("b1").unwrap().instances.len(),
+        store.load_bot("b1").await.unwrap().instances.len(),
         2,
         "both alerts saved as firing"
     );
     assert_eq!(
-        store.outbox_len().unwrap(),
+        store.outbox_len().await.unwrap(),
         0,
         "everything announced was delivered"
     );

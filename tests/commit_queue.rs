@@ -8,7 +8,7 @@ use std::time::Duration;
 use botwatch::alerts::Changes;
 use botwatch::analytics::Snapshot;
 use botwatch::rules::ApiStatus;
-use botwatch::store::{CommitQueue, OwnedPollCommit, SqliteStore, Store};
+use botwatch::store::{BotStates, CommitQueue, OwnedPollCommit, SqliteStore};
 use botwatch::time::Timestamp;
 
 /// Longer than any wait below that is expected to end: a test that hangs fails here.
@@ -30,8 +30,8 @@ fn poll(bot_id: &str, consumption: i64) -> OwnedPollCommit {
     }
 }
 
-fn consumption(store: &SqliteStore, bot_id: &str) -> Option<i64> {
-    let record = store.load_bot(bot_id).unwrap();
+async fn consumption(store: &SqliteStore, bot_id: &str) -> Option<i64> {
+    let record = store.load_bot(bot_id).await.unwrap();
     record.last_snapshot?.1.line_quota_consumption
 }
 
@@ -66,7 +66,7 @@ async fn a_quiet_poll_is_handed_over_without_waiting_for_the_disk_and_written_by
         .await
         .expect("the flush ends once the database is free")
         .unwrap();
-    assert_eq!(consumption(&store, "b1"), Some(700));
+    assert_eq!(consumption(&store, "b1").await, Some(700));
 }
 
 #[tokio::test]
@@ -81,13 +81,13 @@ async fn a_poll_waited_for_is_written_with_every_quiet_poll_handed_over_before_i
         .await
         .expect("an urgent poll does not linger")
         .unwrap();
-    assert_eq!(consumption(&store, "urgent"), Some(900));
+    assert_eq!(consumption(&store, "urgent").await, Some(900));
     assert_eq!(
-        consumption(&store, "quiet"),
+        consumption(&store, "quiet").await,
         Some(102),
         "in the order handed over"
     );
-    assert_eq!(consumption(&store, "other"), Some(5));
+    assert_eq!(consumption(&store, "other").await, Some(5));
 }
 
 #[tokio::test]
@@ -97,12 +97,12 @@ async fn quiet_polls_are_written_within_the_linger_without_a_flush() {
     queue.record(poll("b1", 300)).await;
     let deadline = tokio::time::Instant::now() + PATIENCE;
     // Bounded: PATIENCE ÷ the check interval.
-    while consumption(&store, "b1").is_none() {
+    while consumption(&store, "b1").await.is_none() {
         assert!(
             tokio::time::Instant::now() < deadline,
             "a quiet poll was never written"
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_eq!(consumption(&store, "b1"), Some(300));
+    assert_eq!(consumption(&store, "b1").await, Some(300));
 }

@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use botwatch::analytics::simulator::Step;
-use botwatch::notify::outbox::Pass;
+use botwatch::notify::delivery::Pass;
 use serde_json::{json, Value};
 use support::discord::{Failure, Recorded, StoredMessage};
 use support::harness::DiscordHarness;
@@ -255,7 +255,7 @@ async fn a_missing_permission_is_retried_later_rather_than_parked() {
     h.fake.fail_next(1, Failure::Status(403, forbidden));
     bot_loop.poll_once().await.unwrap();
     let pass = pipeline.outbox().deliver_due().await.unwrap();
-    let botwatch::notify::outbox::Pass::RetryIn(wait) = pass else {
+    let botwatch::notify::delivery::Pass::RetryIn(wait) = pass else {
         panic!("expected a retry, got {pass:?}");
     };
     // Waits for an operator to fix it: measured from the outbox's own answer, a moment
@@ -265,6 +265,6 @@ async fn a_missing_permission_is_retried_later_rather_than_parked() {
         wait <= Duration::from_secs(300) && minutes == 5.0,
         "retried after {wait:?}"
     );
-    assert_eq!(h.store().outbox_len().unwrap(), 1);
+    assert_eq!(h.store().outbox_len().await.unwrap(), 1);
     support::assert_documented(&format!("a 403 is retried after {minutes} minutes"));
 }

@@ -40,7 +40,7 @@ async fn a_request_discord_rejects_is_parked_with_its_reason_and_not_retried() {
     );
     let rejected = to_ops.iter().filter(|s| **s == 400).count();
     let delivered = h.channel("111").len();
-    let parked = h.store().outbox_len().unwrap();
+    let parked = h.store().outbox_len().await.unwrap();
     let logged = logs
         .of_bot("b1")
         .iter()

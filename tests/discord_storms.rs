@@ -32,7 +32,11 @@ async fn storm(rules_yaml: &str) -> DiscordHarness {
     let (pipeline, mut bot_loop) = h.start(rules_yaml).await;
     bot_loop.poll_once().await.unwrap();
     drain(&pipeline).await;
-    assert_eq!(h.store().outbox_len().unwrap(), 0, "everything delivered");
+    assert_eq!(
+        h.store().outbox_len().await.unwrap(),
+        0,
+        "everything delivered"
+    );
     h
 }
 

@@ -8,7 +8,7 @@ use botwatch::alerts::Changes;
 use botwatch::analytics::{Field, FieldValue, Snapshot};
 use botwatch::rules::ApiStatus;
 use botwatch::store::history::MaintenanceStep;
-use botwatch::store::{CardKey, History, PollCommit, SqliteStore, Store};
+use botwatch::store::{BotStates, CardKey, Cards, History, Outbox, PollCommit, SqliteStore};
 use botwatch::time::Timestamp;
 
 const MINUTE: i64 = 60_000;
@@ -49,10 +49,10 @@ fn poll_minutes(store: &SqliteStore, bot: &str, minutes_back: i64) {
 }
 
 /// Maintenance passes until one finds nothing to do; the steps taken.
-fn compact(store: &SqliteStore) -> Vec<MaintenanceStep> {
+async fn compact(store: &SqliteStore) -> Vec<MaintenanceStep> {
     let mut steps = Vec::new();
     for _ in 0..1000 {
-        let step = store.compact_history(Timestamp(NOW)).unwrap();
+        let step = store.compact_history(Timestamp(NOW)).await.unwrap();
         steps.push(step);
         if step.pass_done {
             return steps;
@@ -62,7 +62,7 @@ fn compact(store: &SqliteStore) -> Vec<MaintenanceStep> {
 }
 
 /// Every value of b1's consumption the store holds, up to NOW.
-fn every_consumption(store: &SqliteStore) -> Vec<(Timestamp, FieldValue)> {
+async fn every_consumption(store: &SqliteStore) -> Vec<(Timestamp, FieldValue)> {
     store
         .values(
             "b1",
@@ -70,6 +70,7 @@ fn every_consumption(store: &SqliteStore) -> Vec<(Timestamp, FieldValue)> {
             Timestamp(0),
             Timestamp(NOW),
         )
+        .await
         .unwrap()
 }
 
@@ -81,25 +82,32 @@ fn store(dir: &tempfile::TempDir, history: Duration) -> SqliteStore {
     SqliteStore::open(&dir.path().join("state.db"), history).unwrap()
 }
 
-#[test]
-fn every_polled_snapshot_reads_back_exactly_from_its_samples() {
+#[tokio::test]
+async fn every_polled_snapshot_reads_back_exactly_from_its_samples() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(&dir, Duration::from_secs(30 * 86_400));
     // 600 samples: key frames and deltas over more than two key intervals.
     poll_minutes(&store, "b1", 599);
-    let history = store.history("b1", Timestamp(0)).unwrap();
+    let history = store.history("b1", Timestamp(0)).await.unwrap();
     assert_eq!(history.len(), 600);
     for (at, snapshot) in &history {
         assert_eq!(*snapshot, sample((at.0 - NOW) / MINUTE));
     }
-    let since = store.history("b1", Timestamp(NOW - 10 * MINUTE)).unwrap();
+    let since = store
+        .history("b1", Timestamp(NOW - 10 * MINUTE))
+        .await
+        .unwrap();
     assert_eq!(since.len(), 11, "a read from the middle of a chain");
     assert_eq!(since[0].1, sample(-10));
-    assert!(store.history("other", Timestamp(0)).unwrap().is_empty());
+    assert!(store
+        .history("other", Timestamp(0))
+        .await
+        .unwrap()
+        .is_empty());
 }
 
-#[test]
-fn a_restarted_store_continues_the_history_its_predecessor_wrote() {
+#[tokio::test]
+async fn a_restarted_store_continues_the_history_its_predecessor_wrote() {
     let dir = tempfile::tempdir().unwrap();
     poll_minutes(&store(&dir, Duration::from_secs(86_400)), "b1", 30);
     let reopened = store(&dir, Duration::from_secs(86_400));
@@ -115,18 +123,18 @@ fn a_restarted_store_continues_the_history_its_predecessor_wrote() {
             changes: &Changes::default(),
         })
         .unwrap();
-    let history = reopened.history("b1", Timestamp(0)).unwrap();
+    let history = reopened.history("b1", Timestamp(0)).await.unwrap();
     assert_eq!(history.len(), 32);
     assert_eq!(history.last().unwrap().1, next);
 }
 
-#[test]
-fn samples_older_than_two_days_become_five_minute_rollups_that_reads_still_answer() {
+#[tokio::test]
+async fn samples_older_than_two_days_become_five_minute_rollups_that_reads_still_answer() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(&dir, Duration::from_secs(30 * 86_400));
     let three_days = 3 * DAY / MINUTE;
     poll_minutes(&store, "b1", three_days);
-    let steps = compact(&store);
+    let steps = compact(&store).await;
     let rolled: usize = steps.iter().map(|s| s.samples).sum();
     assert_eq!(
         rolled as i64,
@@ -134,7 +142,7 @@ fn samples_older_than_two_days_become_five_minute_rollups_that_reads_still_answe
         "the oldest day of samples, rolled up"
     );
     // Samples remain for the last two days only, and still decode.
-    let history = store.history("b1", Timestamp(0)).unwrap();
+    let history = store.history("b1", Timestamp(0)).await.unwrap();
     assert_eq!(history.first().unwrap().0, Timestamp(NOW - 2 * DAY));
     assert_eq!(history.first().unwrap().1, sample(-2 * DAY / MINUTE));
     // A minute in the rolled-up day answers with its bucket's last value.
@@ -144,6 +152,7 @@ fn samples_older_than_two_days_become_five_minute_rollups_that_reads_still_answe
     assert_eq!(
         store
             .value_at("b1", Field::LineQuotaConsumption, Timestamp(old))
+            .await
             .unwrap(),
         Some((Timestamp(bucket), consumption_at(last_of_bucket)))
     );
@@ -151,11 +160,12 @@ fn samples_older_than_two_days_become_five_minute_rollups_that_reads_still_answe
     assert_eq!(
         store
             .value_at("b1", Field::LineQuotaConsumption, Timestamp(NOW - 30_000))
+            .await
             .unwrap(),
         Some((Timestamp(NOW - MINUTE), consumption_at(-1)))
     );
     // Every value over the three days: one per five minutes, then one per minute.
-    let values = every_consumption(&store);
+    let values = every_consumption(&store).await;
     assert_eq!(
         values.len() as i64,
         DAY / (5 * MINUTE) + 2 * DAY / MINUTE + 1
@@ -163,12 +173,12 @@ fn samples_older_than_two_days_become_five_minute_rollups_that_reads_still_answe
     assert!(values.windows(2).all(|w| w[0].0 < w[1].0), "in time order");
 }
 
-#[test]
-fn hourly_summaries_over_three_days_give_each_hours_range_and_last_value() {
+#[tokio::test]
+async fn hourly_summaries_over_three_days_give_each_hours_range_and_last_value() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(&dir, Duration::from_secs(30 * 86_400));
     poll_minutes(&store, "b1", 3 * DAY / MINUTE);
-    compact(&store);
+    compact(&store).await;
     let hour = Duration::from_secs(3600);
     let summaries = store
         .summaries(
@@ -178,6 +188,7 @@ fn hourly_summaries_over_three_days_give_each_hours_range_and_last_value() {
             Timestamp(NOW),
             hour,
         )
+        .await
         .unwrap();
     // 72 whole hours and the single sample at NOW.
     assert_eq!(summaries.len(), 73);
@@ -189,24 +200,25 @@ fn hourly_summaries_over_three_days_give_each_hours_range_and_last_value() {
     }
     let text = store
         .summaries("b1", Field::LineProgram, Timestamp(0), Timestamp(NOW), hour)
+        .await
         .unwrap();
     assert_eq!(text[0].last, FieldValue::Text("pro".into()));
     assert_eq!(text[0].range, None);
 }
 
-#[test]
-fn history_past_the_retention_is_dropped_in_short_steps() {
+#[tokio::test]
+async fn history_past_the_retention_is_dropped_in_short_steps() {
     let dir = tempfile::tempdir().unwrap();
     // Five days kept of six days of samples at one a minute: 5,760 older than two days.
     let store = store(&dir, Duration::from_secs(5 * 86_400));
     poll_minutes(&store, "b1", 6 * DAY / MINUTE);
-    let steps = compact(&store);
+    let steps = compact(&store).await;
     assert!(
         steps.len() >= 2,
         "more than one step for one bot: {steps:?}"
     );
     assert!(steps.iter().all(|s| s.samples <= 5_000), "{steps:?}");
-    let values = every_consumption(&store);
+    let values = every_consumption(&store).await;
     assert_eq!(
         values[0].0,
         Timestamp(NOW - 5 * DAY),
@@ -219,26 +231,28 @@ fn history_past_the_retention_is_dropped_in_short_steps() {
                 Field::LineQuotaConsumption,
                 Timestamp(NOW - 5 * DAY - MINUTE)
             )
+            .await
             .unwrap(),
         None
     );
     // A later pass finds nothing more to do.
-    let again = compact(&store);
+    let again = compact(&store).await;
     assert_eq!(
         again.iter().map(|s| s.samples + s.rollups).sum::<usize>(),
         0
     );
 }
 
-#[test]
-fn a_state_file_of_the_previous_release_is_migrated_with_its_history_alerts_outbox_and_cards() {
+#[tokio::test]
+async fn a_state_file_of_the_previous_release_is_migrated_with_its_history_alerts_outbox_and_cards()
+{
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.db");
     // Made by botwatch at 5b6900b (schema 3, JSON snapshots): five polls of bot b1, alert
     // `stays` firing, `quota`'s resolution waiting in the outbox after one failed attempt.
     std::fs::copy("tests/fixtures/state-v3.db", &path).unwrap();
     let store = SqliteStore::open(&path, Duration::from_secs(30 * 86_400)).unwrap();
-    let history = store.history("b1", Timestamp(0)).unwrap();
+    let history = store.history("b1", Timestamp(0)).await.unwrap();
     let consumption: Vec<Option<i64>> = history
         .iter()
         .map(|(_, s)| s.line_quota_consumption)
@@ -250,7 +264,7 @@ fn a_state_file_of_the_previous_release_is_migrated_with_its_history_alerts_outb
     assert_eq!(history[2].1.line_program.as_deref(), Some("pro"));
     assert_eq!(history[0].1.fb_average_conversation_time, Some(340));
     assert_eq!(history[0].1.fb_is_integration, Some(false));
-    let record = store.load_bot("b1").unwrap();
+    let record = store.load_bot("b1").await.unwrap();
     let firing: Vec<&str> = record
         .instances
         .iter()
@@ -258,7 +272,8 @@ fn a_state_file_of_the_previous_release_is_migrated_with_its_history_alerts_outb
         .collect();
     assert_eq!(firing, ["stays"]);
     let due = store
-        .due_notifications(Timestamp(i64::MAX / 2), 10)
+        .claim(Timestamp(i64::MAX / 2), 10, Duration::from_secs(60))
+        .await
         .unwrap();
     assert_eq!(due.len(), 1);
     assert_eq!(
@@ -272,7 +287,7 @@ fn a_state_file_of_the_previous_release_is_migrated_with_its_history_alerts_outb
         destination: "ops",
     };
     assert!(
-        store.card(&card).unwrap().is_some(),
+        store.card(&card).await.unwrap().is_some(),
         "the resolution still finds its card"
     );
     drop(store);
@@ -287,8 +302,8 @@ fn a_state_file_of_the_previous_release_is_migrated_with_its_history_alerts_outb
     assert_eq!(old_table, 0, "the JSON snapshots are gone once moved");
 }
 
-#[test]
-fn polls_committed_together_are_each_written_even_two_of_one_bot() {
+#[tokio::test]
+async fn polls_committed_together_are_each_written_even_two_of_one_bot() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(&dir, Duration::from_secs(86_400));
     let api = ApiStatus::default();
@@ -320,7 +335,10 @@ fn polls_committed_together_are_each_written_even_two_of_one_bot() {
     let results = store.commit_polls(&commits);
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     for bot in 0..10 {
-        let history = store.history(&format!("b{bot}"), Timestamp(0)).unwrap();
+        let history = store
+            .history(&format!("b{bot}"), Timestamp(0))
+            .await
+            .unwrap();
         let expected: Vec<Snapshot> = std::iter::once(sample(-1))
             .chain((0..5).map(|minute| sample(minute * 10 + bot)))
             .collect();

@@ -67,7 +67,7 @@ async fn credentials_the_api_echoes_in_any_error_are_redacted() {
     let store = open(&state);
     for expected in ["http_status", "rejected", "decode", "empty"] {
         bot_loop.poll_once().await.unwrap();
-        let api = store.load_bot("b1").unwrap().api.unwrap();
+        let api = store.load_bot("b1").await.unwrap().api.unwrap();
         let error = api.error.unwrap();
         assert_eq!(api.error_kind, Some(expected), "{error}");
         assert!(error.contains("[RE"), "{error}");
@@ -94,6 +94,7 @@ async fn wrong_credentials_are_an_http_401_with_a_hint() {
     bot_loop.poll_once().await.unwrap();
     let api = open(&dir.path().join("s.db"))
         .load_bot("b1")
+        .await
         .unwrap()
         .api
         .unwrap();
@@ -153,7 +154,7 @@ async fn an_event_committed_before_a_crash_is_delivered_once_after_the_restart()
     drain(&pipeline).await;
     drain(&pipeline).await;
     assert_eq!(after.lines(), ["Fired quota"]);
-    assert_eq!(open(&state).outbox_len().unwrap(), 0);
+    assert_eq!(open(&state).outbox_len().await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -234,8 +235,8 @@ async fn the_service_polls_until_shutdown_and_leaves_its_state_on_disk() {
         "delivered before the service returned"
     );
     let store = open(&state);
-    assert!(store.load_bot("b2").unwrap().last_snapshot.is_some());
-    assert_eq!(store.load_bot("b1").unwrap().instances.len(), 1);
+    assert!(store.load_bot("b2").await.unwrap().last_snapshot.is_some());
+    assert_eq!(store.load_bot("b1").await.unwrap().instances.len(), 1);
 }
 
 #[tokio::test]
@@ -357,7 +358,7 @@ async fn serve_returns_once_every_poll_it_made_is_in_the_history() {
     let store = open(&state);
     for id in &ids {
         let answered = received.iter().filter(|r| &r.bot_id == id).count();
-        let samples = store.history(id, Timestamp(0)).unwrap().len();
+        let samples = store.history(id, Timestamp(0)).await.unwrap().len();
         assert_eq!(
             samples, answered,
             "{id}: samples in the history, polls answered"

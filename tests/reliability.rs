@@ -169,7 +169,11 @@ async fn run(failure: Failure, step: Delivery, to: Destination) -> Tally {
         drain(&pipeline).await;
     }
     h.fake.assert_no_violations();
-    assert_eq!(h.store().outbox_len().unwrap(), 0, "nothing left behind");
+    assert_eq!(
+        h.store().outbox_len().await.unwrap(),
+        0,
+        "nothing left behind"
+    );
     assert_eq!(h.fake.rate_limited(), 0, "retries drew no 429 of their own");
     let messages = h.channel(to.channel);
     let requests = h.fake.requests();

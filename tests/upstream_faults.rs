@@ -164,7 +164,7 @@ async fn run(id: &str, fault: Fault, kind: &str) -> Seen {
 
     bot_loop.poll_once().await.unwrap();
     drain(&pipeline).await;
-    let first = store.load_bot(id).unwrap().last_snapshot;
+    let first = store.load_bot(id).await.unwrap().last_snapshot;
     let addr = sim.addr();
     if matches!(fault, Fault::Refused) {
         sim.stop().await;
@@ -182,7 +182,7 @@ async fn run(id: &str, fault: Fault, kind: &str) -> Seen {
     for failure in 1..=3 {
         bot_loop.poll_once().await.unwrap();
         drain(&pipeline).await;
-        let record = store.load_bot(id).unwrap();
+        let record = store.load_bot(id).await.unwrap();
         replaced |= record.last_snapshot != first;
         let api = record.api.unwrap();
         seen.kinds.push(api.error_kind.unwrap_or("none").to_owned());
@@ -203,12 +203,13 @@ async fn run(id: &str, fault: Fault, kind: &str) -> Seen {
         && lines.first().map(String::as_str) == Some("Fired quota")
         && store
             .load_bot(id)
+            .await
             .unwrap()
             .instances
             .iter()
             .any(|i| i.key.rule == "quota");
     seen.snapshots_from_failures =
-        store.history(id, Timestamp(0)).unwrap().len() - 2 + usize::from(replaced);
+        store.history(id, Timestamp(0)).await.unwrap().len() - 2 + usize::from(replaced);
     (seen.logged, seen.counted) = logged_and_counted(id, kind, &pipeline);
     assert!(
         sim.received().iter().all(|r| r.authorized),
@@ -348,6 +349,6 @@ async fn a_body_over_the_cap_is_read_no_further_than_the_cap() {
         sent <= cap + SOCKET_SLACK,
         "{sent} bytes of a {TEN_MB}-byte body were sent for a cap of {cap}"
     );
-    let api = store.load_bot("b1").unwrap().api.unwrap();
+    let api = store.load_bot("b1").await.unwrap().api.unwrap();
     assert_eq!(api.error_kind, Some("body_too_large"));
 }

@@ -19,7 +19,7 @@ use super::analysis::{analysis_embed, AnalysisView};
 use super::config::DiscordConfig;
 use super::rest::{DiscordRest, RestError};
 use crate::analytics::{AnalyticsClient, Bot};
-use crate::store::{blocking, BotRecord, Store};
+use crate::store::{BotRecord, Store};
 use crate::time::Timestamp;
 
 /// Discord's flag for an answer only the asking user sees.
@@ -258,12 +258,9 @@ impl AnalysisCommand {
     }
 
     async fn load(&self, bot_id: &str) -> BotRecord {
-        let (store, id) = (self.store.clone(), bot_id.to_owned());
-        blocking(move || store.load_bot(&id))
-            .await
-            .unwrap_or_else(|error| {
-                tracing::warn!(%error, "cannot read the state for /analysis");
-                BotRecord::default()
-            })
+        self.store.load_bot(bot_id).await.unwrap_or_else(|error| {
+            tracing::warn!(%error, "cannot read the state for /analysis");
+            BotRecord::default()
+        })
     }
 }

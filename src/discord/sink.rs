@@ -24,7 +24,7 @@ use crate::notify::digest::digests;
 use crate::notify::message::ChatMessage;
 use crate::notify::render::{card_update, new_card, notice};
 use crate::notify::{deliver_in_order, BatchFuture, DeliveryError, DeliveryFuture, Notifier};
-use crate::store::{blocking, CardKey, DeliveryStep, OutboxItem, Store, StoreError};
+use crate::store::{CardKey, DeliveryStep, OutboxItem, Store, StoreError};
 
 /// Delivers alert events to Discord.
 pub struct DiscordNotifier {
@@ -195,30 +195,16 @@ struct Cards<'a> {
 }
 
 impl Cards<'_> {
-    async fn with<T: Send + 'static>(
-        &self,
-        call: impl FnOnce(&dyn Store, &CardKey<'_>) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, DeliveryError> {
-        let store = self.store.clone();
-        let (alert, destination) = (self.event.key.clone(), self.destination.to_owned());
-        let fired_at = self.event.fired_at.unwrap_or(self.event.active_since);
-        blocking(move || {
-            let key = CardKey {
-                alert: &alert,
-                fired_at,
-                destination: &destination,
-            };
-            call(store.as_ref(), &key)
-        })
-        .await
-        .map_err(|e| DeliveryError::Retry {
-            reason: e.to_string(),
-            after: None,
-        })
+    fn key(&self) -> CardKey<'_> {
+        CardKey {
+            alert: &self.event.key,
+            fired_at: self.event.fired_at.unwrap_or(self.event.active_since),
+            destination: self.destination,
+        }
     }
 
     async fn load(&self) -> Result<Option<MessageId>, DeliveryError> {
-        let id = self.with(|store, key| store.card(key)).await?;
+        let id = self.store.card(&self.key()).await.map_err(retry)?;
         Ok(id
             .and_then(|id| id.parse::<u64>().ok())
             .filter(|id| *id > 0)
@@ -226,12 +212,20 @@ impl Cards<'_> {
     }
 
     async fn save(&self, id: MessageId) -> Result<(), DeliveryError> {
-        self.with(move |store, key| store.save_card(key, &id.to_string()))
-            .await
+        let id = id.to_string();
+        self.store.save_card(&self.key(), &id).await.map_err(retry)
     }
 
     async fn forget(&self) -> Result<(), DeliveryError> {
-        self.with(|store, key| store.forget_card(key)).await
+        self.store.forget_card(&self.key()).await.map_err(retry)
+    }
+}
+
+/// A store that failed may work at the next attempt.
+fn retry(error: StoreError) -> DeliveryError {
+    DeliveryError::Retry {
+        reason: error.to_string(),
+        after: None,
     }
 }
 
@@ -290,8 +284,7 @@ impl DiscordNotifier {
     /// Records an accepted step. Failing to record it costs at most the step sent again on a
     /// retry, so delivery goes on.
     async fn record_step(&self, id: i64, step: DeliveryStep) {
-        let store = self.store.clone();
-        if let Err(error) = blocking(move || store.record_step(id, step)).await {
+        if let Err(error) = self.store.record_step(id, step).await {
             tracing::warn!(id, %error, "could not record a delivery step; a retry may repeat it");
         }
     }

@@ -1,15 +1,15 @@
 //! The fourth stage: delivering alert events to people.
 //!
 //! Events are first written to the outbox (in the same transaction as the alert state that
-//! produced them); [`Outbox`] then hands each one to a [`Notifier`] and removes it only once
+//! produced them); [`Delivery`] then hands each one to a [`Notifier`] and removes it only once
 //! the notifier accepted it. A notifier only formats and sends: retries, backoff and
 //! durability live here, once, for every notifier. The console notifier ships today; Discord
 //! plugs in as another [`Notifier`] without any change to the engine.
 
 mod console;
+pub mod delivery;
 pub mod digest;
 pub mod message;
-pub mod outbox;
 pub mod render;
 mod tee;
 
@@ -18,7 +18,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 pub use console::{format_event, ConsoleNotifier};
-pub use outbox::Outbox;
+pub use delivery::Delivery;
 pub use tee::WithConsole;
 
 use crate::store::OutboxItem;

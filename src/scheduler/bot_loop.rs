@@ -13,7 +13,7 @@ use crate::analytics::{Bot, PollError, Snapshot};
 use crate::metrics::{AlertLabels, BotMetrics};
 use crate::rules::{ApiStatus, EvalInput, Severity};
 use crate::shutdown::Shutdown;
-use crate::store::{blocking, OwnedPollCommit, StoreError};
+use crate::store::{OwnedPollCommit, StoreError};
 use crate::time::Timestamp;
 
 /// What a poll that changed no alert state does with its commit.
@@ -43,9 +43,7 @@ pub struct BotLoop {
 impl BotLoop {
     /// Restores the bot's state from the store.
     pub async fn restore(pipeline: Arc<Pipeline>, bot: Bot) -> Result<BotLoop, StoreError> {
-        let store = pipeline.store.clone();
-        let id = bot.id.clone();
-        let record = blocking(move || store.load_bot(&id)).await?;
+        let record = pipeline.store.load_bot(&bot.id).await?;
         tracing::debug!(bot = %bot.id, instances = record.instances.len(), has_previous = record.last_snapshot.is_some(), "bot state restored");
         Ok(BotLoop {
             instances: record

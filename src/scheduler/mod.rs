@@ -14,7 +14,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use crate::analytics::{AnalyticsClient, Bot, ClientSettings, PollError};
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::notify::{Notifier, Outbox};
+use crate::notify::{Delivery, Notifier};
 use crate::rules::RuleSet;
 use crate::shutdown::Shutdown;
 use crate::store::{CommitQueue, SqliteStore, Store};
@@ -33,7 +33,7 @@ pub struct Pipeline {
     rules: std::sync::RwLock<Arc<RuleSet>>,
     store: Arc<dyn Store>,
     limiter: Arc<DefaultDirectRateLimiter>,
-    outbox: Outbox,
+    outbox: Delivery,
     poll_interval: Duration,
     max_start_delay: Duration,
     metrics: Arc<Metrics>,
@@ -82,7 +82,7 @@ impl Pipeline {
             commits,
             client,
             rules: std::sync::RwLock::new(rules),
-            outbox: Outbox::new(store.clone(), notifier, metrics.clone()),
+            outbox: Delivery::new(store.clone(), notifier, metrics.clone()),
             store,
             limiter: Arc::new(RateLimiter::direct(quota)),
             poll_interval: config.analytics.poll_interval,
@@ -94,7 +94,7 @@ impl Pipeline {
     }
 
     /// The outbox, to deliver from or wake.
-    pub fn outbox(&self) -> &Outbox {
+    pub fn outbox(&self) -> &Delivery {
         &self.outbox
     }
 

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
-use super::{OwnedPollCommit, PollCommit, Store, StoreError};
+use super::{BotStates, OwnedPollCommit, PollCommit, StoreError};
 use crate::repeated::RepeatedErrors;
 
 /// Polls waiting at most; a poll past it waits for room (back-pressure on the poll loops).
@@ -72,7 +72,7 @@ fn stopped() -> StoreError {
 
 impl CommitQueue {
     /// Starts the writer thread for `store`.
-    pub fn start(store: Arc<dyn Store>) -> std::io::Result<CommitQueue> {
+    pub fn start(store: Arc<dyn BotStates>) -> std::io::Result<CommitQueue> {
         let shared = Arc::new(Shared::default());
         let writer = shared.clone();
         std::thread::Builder::new()
@@ -161,7 +161,7 @@ fn lock(waiting: &Mutex<Waiting>) -> MutexGuard<'_, Waiting> {
 }
 
 /// Commits groups of polls until the queue is closed and empty.
-fn write(store: &dyn Store, shared: &Shared) {
+fn write(store: &dyn BotStates, shared: &Shared) {
     let failures = RepeatedErrors::new(Duration::from_secs(60));
     while let Some(group) = next_group(shared) {
         let commits: Vec<PollCommit<'_>> = group

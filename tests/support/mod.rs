@@ -63,7 +63,7 @@ pub async fn fake_analytics(timelines: Vec<(&str, Vec<Step>)>) -> Simulator {
 
 /// Delivers until the outbox is empty, honouring retry waits (bounded: 100 passes).
 pub async fn drain(pipeline: &botwatch::scheduler::Pipeline) {
-    use botwatch::notify::outbox::Pass;
+    use botwatch::notify::delivery::Pass;
     for _ in 0..100 {
         match pipeline
             .outbox()

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::MaintenanceStep;
 use crate::shutdown::Shutdown;
-use crate::store::{blocking, Store};
+use crate::store::History;
 use crate::time::Timestamp;
 
 /// How often a pass starts.
@@ -18,7 +18,7 @@ pub const EVERY: Duration = Duration::from_secs(60);
 const STEPS_PER_PASS: usize = 1_000_000;
 
 /// Runs passes until `shutdown`.
-pub async fn maintain(store: Arc<dyn Store>, mut shutdown: Shutdown) {
+pub async fn maintain(store: Arc<dyn History>, mut shutdown: Shutdown) {
     while !shutdown.is_triggered() {
         let done = pass(&store, &shutdown).await;
         if done.samples + done.rollups > 0 {
@@ -36,14 +36,13 @@ pub async fn maintain(store: Arc<dyn Store>, mut shutdown: Shutdown) {
 }
 
 /// One pass over every bot; what it rolled up or dropped.
-pub async fn pass(store: &Arc<dyn Store>, shutdown: &Shutdown) -> MaintenanceStep {
+pub async fn pass(store: &Arc<dyn History>, shutdown: &Shutdown) -> MaintenanceStep {
     let mut total = MaintenanceStep::default();
     for _ in 0..STEPS_PER_PASS {
         if shutdown.is_triggered() {
             break;
         }
-        let store = store.clone();
-        match blocking(move || store.compact_history(Timestamp::now())).await {
+        match store.compact_history(Timestamp::now()).await {
             Ok(step) if step.pass_done => {
                 total.pass_done = true;
                 break;

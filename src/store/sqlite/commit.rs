@@ -3,7 +3,7 @@
 //! Together is what the writer thread does (see [`crate::store::CommitQueue`]): the polls of
 //! many bots share one WAL commit. A poll that fails rolls back to its savepoint and fails
 //! alone; a full disk, or a failed commit of the whole, sends every poll of the batch through
-//! [`SqliteStore::commit_alone`], which knows how to make room (history goes first).
+//! `Database::commit_alone`, which knows how to make room (history goes first).
 //!
 //! Transactions take the write lock at their start (`BEGIN IMMEDIATE`): another process
 //! holding it (an operator's `sqlite3` session) is then waited for, up to the busy timeout,
@@ -13,11 +13,11 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use super::history::{HistoryWriter, Pending};
 use super::rows::{write_bot_state, write_changes};
-use super::SqliteStore;
+use super::Database;
 use crate::analytics::Snapshot;
 use crate::store::{PollCommit, StoreError};
 
-impl SqliteStore {
+impl Database {
     /// One poll in its own transaction; on a full disk, again without its history sample.
     pub(super) fn commit_alone(&self, commit: &PollCommit<'_>) -> Result<(), StoreError> {
         let mut connection = self.lock();
@@ -25,7 +25,7 @@ impl SqliteStore {
         let mut disk = self.disk();
         let sample = commit
             .snapshot
-            .filter(|_| !self.history.is_zero() && disk.history_due(commit.at));
+            .filter(|_| !self.retention.is_zero() && disk.history_due(commit.at));
         let mut once = |sample| commit_once(&mut connection, &mut writer, commit, sample);
         match once(sample) {
             Ok(()) => {
@@ -75,7 +75,7 @@ impl SqliteStore {
         for commit in commits {
             let sample = commit
                 .snapshot
-                .filter(|_| !self.history.is_zero() && disk.history_due(commit.at));
+                .filter(|_| !self.retention.is_zero() && disk.history_due(commit.at));
             let mut savepoint = tx.savepoint()?;
             match write_poll(&savepoint, &writer, commit, sample) {
                 Ok(pending) => {

@@ -9,11 +9,12 @@ use rusqlite::{params, Connection};
 use super::history_rows::{
     bot_number, bots_after, compact_bot, known_bot, rollup_at, rollups, samples, write_sample,
 };
-use super::SqliteStore;
+use super::{Database, SqliteStore};
 use crate::analytics::{Field, FieldValue, Snapshot};
 use crate::store::history::{Chains, Frame, MaintenanceStep, Summary, BUCKET_MS, FULL_RESOLUTION};
 use crate::store::{History, StoreError};
 use crate::time::Timestamp;
+use async_trait::async_trait;
 
 /// Rows moved per transaction when importing an earlier version's snapshots.
 const IMPORT_BATCH: usize = 5_000;
@@ -76,7 +77,65 @@ impl HistoryWriter {
     }
 }
 
+#[async_trait]
 impl History for SqliteStore {
+    async fn history(
+        &self,
+        bot_id: &str,
+        since: Timestamp,
+    ) -> Result<Vec<(Timestamp, Snapshot)>, StoreError> {
+        let bot_id = bot_id.to_owned();
+        self.run(move |database| database.history(&bot_id, since))
+            .await
+    }
+
+    async fn value_at(
+        &self,
+        bot_id: &str,
+        field: Field,
+        at: Timestamp,
+    ) -> Result<Option<(Timestamp, FieldValue)>, StoreError> {
+        let bot_id = bot_id.to_owned();
+        self.run(move |database| database.value_at(&bot_id, field, at))
+            .await
+    }
+
+    async fn values(
+        &self,
+        bot_id: &str,
+        field: Field,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(Timestamp, FieldValue)>, StoreError> {
+        let bot_id = bot_id.to_owned();
+        self.run(move |database| database.values(&bot_id, field, from, to))
+            .await
+    }
+
+    async fn summaries(
+        &self,
+        bot_id: &str,
+        field: Field,
+        from: Timestamp,
+        to: Timestamp,
+        step: Duration,
+    ) -> Result<Vec<Summary>, StoreError> {
+        let bot_id = bot_id.to_owned();
+        self.run(move |database| database.summaries(&bot_id, field, from, to, step))
+            .await
+    }
+
+    async fn compact_history(&self, now: Timestamp) -> Result<MaintenanceStep, StoreError> {
+        self.run(move |database| database.compact_history(now))
+            .await
+    }
+
+    fn history_paused(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.database.disk().watch()
+    }
+}
+
+impl Database {
     fn history(
         &self,
         bot_id: &str,
@@ -152,12 +211,8 @@ impl History for SqliteStore {
         Ok(out)
     }
 
-    fn history_paused(&self) -> tokio::sync::watch::Receiver<bool> {
-        self.disk().watch()
-    }
-
     fn compact_history(&self, now: Timestamp) -> Result<MaintenanceStep, StoreError> {
-        let retention = i64::try_from(self.history.as_millis()).unwrap_or(i64::MAX);
+        let retention = i64::try_from(self.retention.as_millis()).unwrap_or(i64::MAX);
         let full = i64::try_from(FULL_RESOLUTION.as_millis()).unwrap_or(i64::MAX);
         let keep_from = Timestamp(now.0.saturating_sub(retention));
         let roll_before = Timestamp(now.0.saturating_sub(full.min(retention)));
@@ -190,7 +245,7 @@ impl History for SqliteStore {
     }
 }
 
-impl SqliteStore {
+impl Database {
     /// A field from `from` to `to`, oldest first: a summary per rollup (its five minutes), then
     /// one per sample after the last rollup. One read of each tier.
     fn pieces(

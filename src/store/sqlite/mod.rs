@@ -1,36 +1,38 @@
 //! The embedded default store: one SQLite file, created owner-only on first run.
 //!
 //! One connection behind a mutex is plenty: a poll commits a handful of rows, and SQLite in
-//! WAL mode does thousands of such transactions a second. Callers in async code run these
-//! methods on the blocking pool.
+//! WAL mode does thousands of such transactions a second. [`Database`] does the work
+//! synchronously; [`SqliteStore`] implements the store's async traits by running it on the
+//! blocking pool, one file per concern (`bot_state`, `outbox`, `cards`, `history`).
+//!
+//! One process owns the file (a second one finds it locked), so claims on the outbox left by a
+//! process that stopped are released when the file is opened.
 
+mod bot_state;
+mod cards;
 mod commit;
 mod disk_full;
 mod history;
 mod history_rows;
+mod outbox;
 mod rows;
 mod schema;
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{Connection, ErrorCode};
 
 use self::disk_full::DiskGuard;
 use self::history::{import_snapshots, HistoryWriter};
-use self::rows::{instance_from_row, platform_column, PARKED};
 use self::schema::MIGRATIONS;
-use super::{BotRecord, CardKey, DeliveryStep, OutboxItem, PollCommit, Steps, Store, StoreError};
-use crate::rules::ApiStatus;
-use crate::time::Timestamp;
+use super::StoreError;
 
-/// State in a SQLite file.
+/// State in a SQLite file. Cheap to clone: clones share the file's one connection.
+#[derive(Clone)]
 pub struct SqliteStore {
-    connection: Mutex<Connection>,
-    history: Duration,
-    writer: Mutex<HistoryWriter>,
-    disk: Mutex<DiskGuard>,
+    database: Arc<Database>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -39,8 +41,17 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
+/// The file's connection and what the writer keeps between polls; synchronous.
+struct Database {
+    connection: Mutex<Connection>,
+    retention: Duration,
+    writer: Mutex<HistoryWriter>,
+    disk: Mutex<DiskGuard>,
+}
+
 impl SqliteStore {
     /// Opens the state file at `path`, creating it (owner-only) and its schema if needed.
+    /// Blocks while it migrates the file; call it where blocking is allowed.
     pub fn open(path: &Path, history: Duration) -> Result<SqliteStore, StoreError> {
         let label = path.display().to_string();
         create_private(path).map_err(|e| StoreError::Open {
@@ -51,39 +62,73 @@ impl SqliteStore {
             path: label.clone(),
             message: e.to_string(),
         })?;
-        // A lock is not damage: say so, so nobody moves a healthy file aside.
-        let corrupt = |e: &dyn std::fmt::Display| {
-            let message = e.to_string();
-            if message.contains("locked") || message.contains("busy") {
+        // A lock is not damage: say so (by the driver's code), so nobody moves a healthy file
+        // aside.
+        let unusable = |error: OpenError| match error {
+            OpenError::Driver(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+                ) =>
+            {
                 StoreError::Locked {
                     path: label.clone(),
                 }
-            } else {
-                StoreError::Corrupt {
-                    path: label.clone(),
-                    message,
-                }
             }
+            other => StoreError::Corrupt {
+                path: label.clone(),
+                message: other.to_string(),
+            },
         };
-        connection
-            .busy_timeout(Duration::from_secs(5))
-            .map_err(|e| corrupt(&e))?;
-        connection
-            .execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-            )
-            .map_err(|e| corrupt(&e))?;
-        migrate(&connection).map_err(|e| corrupt(&e))?;
         let mut connection = connection;
-        import_snapshots(&mut connection).map_err(|e| corrupt(&e))?;
+        prepare(&mut connection).map_err(unusable)?;
         Ok(SqliteStore {
-            connection: Mutex::new(connection),
-            history,
-            writer: Mutex::default(),
-            disk: Mutex::new(DiskGuard::new(path)),
+            database: Arc::new(Database {
+                connection: Mutex::new(connection),
+                retention: history,
+                writer: Mutex::default(),
+                disk: Mutex::new(DiskGuard::new(path)),
+            }),
         })
     }
 
+    /// Runs `call` on the blocking pool.
+    async fn run<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let database = self.database.clone();
+        tokio::task::spawn_blocking(move || call(&database))
+            .await
+            .map_err(|e| StoreError::Query(format!("store task failed: {e}")))?
+    }
+}
+
+/// Why a file could not be made ready.
+#[derive(Debug, thiserror::Error)]
+enum OpenError {
+    #[error("{0}")]
+    Driver(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("schema version {found} was written by a newer botwatch (this one knows {known})")]
+    Newer { found: usize, known: usize },
+}
+
+/// Settings, migrations, the import of an earlier version's snapshots, and the release of
+/// outbox claims left by the process that had the file before.
+fn prepare(connection: &mut Connection) -> Result<(), OpenError> {
+    connection.busy_timeout(Duration::from_secs(5))?;
+    connection.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+    )?;
+    migrate(connection)?;
+    import_snapshots(connection)?;
+    outbox::release_claims(connection)?;
+    Ok(())
+}
+
+impl Database {
     /// The full-disk guard; taken after the connection and the writer.
     fn disk(&self) -> MutexGuard<'_, DiskGuard> {
         self.disk.lock().unwrap_or_else(|p| p.into_inner())
@@ -125,191 +170,20 @@ fn create_private(_path: &Path) -> std::io::Result<()> {
 }
 
 /// Brings the schema up to date; refuses a file written by a newer botwatch.
-fn migrate(connection: &Connection) -> Result<(), String> {
-    let version: i64 = connection
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(|e| e.to_string())?;
+fn migrate(connection: &Connection) -> Result<(), OpenError> {
+    let version: i64 = connection.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let version = usize::try_from(version).unwrap_or(usize::MAX);
     if version > MIGRATIONS.len() {
-        return Err(format!(
-            "schema version {version} was written by a newer botwatch (this one knows {})",
-            MIGRATIONS.len()
-        ));
+        return Err(OpenError::Newer {
+            found: version,
+            known: MIGRATIONS.len(),
+        });
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-        connection
-            .execute_batch(&format!(
-                "BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;",
-                index + 1
-            ))
-            .map_err(|e| e.to_string())?;
+        connection.execute_batch(&format!(
+            "BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;",
+            index + 1
+        ))?;
     }
     Ok(())
-}
-
-impl Store for SqliteStore {
-    fn load_bot(&self, bot_id: &str) -> Result<BotRecord, StoreError> {
-        let connection = self.lock();
-        let state = connection
-            .query_row(
-                "SELECT snapshot, snapshot_at, api_up, consecutive_failures, last_error, last_error_kind FROM bot_state WHERE bot_id = ?1",
-                [bot_id],
-                |r| {
-                    Ok((
-                        r.get::<_, Option<String>>(0)?,
-                        r.get::<_, Option<i64>>(1)?,
-                        r.get::<_, bool>(2)?,
-                        r.get::<_, u32>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                        r.get::<_, Option<String>>(5)?,
-                    ))
-                },
-            )
-            .optional()?;
-        let mut record = BotRecord::default();
-        if let Some((snapshot, at, up, failures, error, kind)) = state {
-            if let (Some(json), Some(at)) = (snapshot, at) {
-                record.last_snapshot = Some((Timestamp(at), serde_json::from_str(&json)?));
-            }
-            record.api = Some(ApiStatus {
-                up,
-                consecutive_failures: failures,
-                error,
-                error_kind: kind
-                    .as_deref()
-                    .and_then(crate::analytics::PollError::kind_from_name),
-            });
-        }
-        let mut statement =
-            connection.prepare("SELECT * FROM alert_instances WHERE bot_id = ?1")?;
-        record.instances = statement
-            .query_map([bot_id], instance_from_row)?
-            .collect::<Result<_, _>>()?;
-        Ok(record)
-    }
-
-    fn commit_poll(&self, commit: &PollCommit<'_>) -> Result<(), StoreError> {
-        self.commit_alone(commit)
-    }
-
-    fn commit_polls(&self, commits: &[PollCommit<'_>]) -> Vec<Result<(), StoreError>> {
-        self.commit_together(commits)
-    }
-
-    fn due_notifications(
-        &self,
-        now: Timestamp,
-        limit: usize,
-    ) -> Result<Vec<OutboxItem>, StoreError> {
-        let connection = self.lock();
-        // Due, and not behind an earlier notification of the same alert still waiting for a
-        // retry: a resolution never overtakes the firing it resolves.
-        let mut statement = connection.prepare(
-            "SELECT id, event, attempts, steps_done FROM outbox o WHERE next_attempt_at <= ?1
-               AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.alert_key = o.alert_key AND e.id < o.id AND e.next_attempt_at < ?3)
-             ORDER BY id LIMIT ?2",
-        )?;
-        let rows = statement.query_map(params![now.0, limit as i64, PARKED], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, u32>(2)?,
-                r.get::<_, u32>(3)?,
-            ))
-        })?;
-        let mut items = Vec::new();
-        let mut undecodable = Vec::new();
-        for row in rows {
-            let (id, json, attempts, done) = row?;
-            match serde_json::from_str(&json) {
-                Ok(event) => items.push(OutboxItem {
-                    id,
-                    event,
-                    attempts,
-                    done: Steps::from_bits(done),
-                }),
-                Err(_) => undecodable.push(id),
-            }
-        }
-        drop(statement);
-        for id in undecodable {
-            // One unreadable row must not stop every delivery: park it for inspection.
-            tracing::error!(id, "an outbox row does not decode; parked");
-            connection.execute(
-                "UPDATE outbox SET next_attempt_at = ?2, last_error = 'undecodable' WHERE id = ?1",
-                params![id, PARKED],
-            )?;
-        }
-        Ok(items)
-    }
-
-    fn record_step(&self, id: i64, step: DeliveryStep) -> Result<(), StoreError> {
-        self.lock().execute(
-            "UPDATE outbox SET steps_done = steps_done | ?2 WHERE id = ?1",
-            params![id, Steps::default().with(step).bits()],
-        )?;
-        Ok(())
-    }
-
-    fn mark_delivered(&self, id: i64) -> Result<(), StoreError> {
-        self.lock()
-            .execute("DELETE FROM outbox WHERE id = ?1", [id])?;
-        Ok(())
-    }
-
-    fn mark_failed(&self, id: i64, error: &str, retry_at: Timestamp) -> Result<(), StoreError> {
-        self.lock().execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
-            params![id, error, retry_at.0],
-        )?;
-        Ok(())
-    }
-
-    fn mark_parked(&self, id: i64, error: &str) -> Result<(), StoreError> {
-        self.mark_failed(id, error, Timestamp(PARKED))
-    }
-
-    fn next_attempt_at(&self) -> Result<Option<Timestamp>, StoreError> {
-        let next: Option<i64> = self.lock().query_row(
-            "SELECT MIN(next_attempt_at) FROM outbox WHERE next_attempt_at < ?1",
-            [PARKED],
-            |r| r.get(0),
-        )?;
-        Ok(next.map(Timestamp))
-    }
-
-    fn outbox_len(&self) -> Result<usize, StoreError> {
-        let count: i64 = self
-            .lock()
-            .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
-        Ok(usize::try_from(count).unwrap_or(0))
-    }
-
-    fn card(&self, card: &CardKey<'_>) -> Result<Option<String>, StoreError> {
-        let found = self
-            .lock()
-            .query_row(
-                "SELECT message_id FROM cards WHERE rule = ?1 AND bot_id = ?2 AND platform = ?3 AND fired_at = ?4 AND destination = ?5",
-                params![card.alert.rule, card.alert.bot_id, platform_column(card.alert), card.fired_at.0, card.destination],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(found)
-    }
-
-    fn save_card(&self, card: &CardKey<'_>, message_id: &str) -> Result<(), StoreError> {
-        self.lock().execute(
-            "INSERT OR REPLACE INTO cards (rule, bot_id, platform, fired_at, destination, message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![card.alert.rule, card.alert.bot_id, platform_column(card.alert), card.fired_at.0, card.destination, message_id],
-        )?;
-        Ok(())
-    }
-
-    fn forget_card(&self, card: &CardKey<'_>) -> Result<(), StoreError> {
-        self.lock().execute(
-            "DELETE FROM cards WHERE rule = ?1 AND bot_id = ?2 AND platform = ?3 AND fired_at = ?4 AND destination = ?5",
-            params![card.alert.rule, card.alert.bot_id, platform_column(card.alert), card.fired_at.0, card.destination],
-        )?;
-        Ok(())
-    }
 }

@@ -21,9 +21,6 @@ pub(super) fn ordering_key(key: &AlertKey) -> String {
     )
 }
 
-/// `next_attempt_at` of a parked (rejected) notification: never due, and blocking nothing.
-pub(super) const PARKED: i64 = i64::MAX;
-
 pub(super) fn instance_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AlertInstance> {
     let platform: String = row.get("platform")?;
     let phase: String = row.get("phase")?;

@@ -1,7 +1,7 @@
 //! The SQLite schema, versioned with `PRAGMA user_version`: each migration runs once, in order.
 
 /// Migrations, index + 1 = the version they bring the file to.
-pub(crate) const MIGRATIONS: [&str; 5] = [
+pub(crate) const MIGRATIONS: [&str; 6] = [
     r#"
 CREATE TABLE bot_state (
     bot_id TEXT PRIMARY KEY,
@@ -76,5 +76,12 @@ CREATE TABLE history_rollups (
     summary BLOB NOT NULL,
     PRIMARY KEY (bot, bucket)
 ) WITHOUT ROWID;
+"#,
+    // Outbox claims (a lease per row), and parked rows flagged instead of due at the end of
+    // time (`i64::MAX`, which versions before this one wrote).
+    r#"
+ALTER TABLE outbox ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN parked INTEGER NOT NULL DEFAULT 0;
+UPDATE outbox SET parked = 1 WHERE next_attempt_at = 9223372036854775807;
 "#,
 ];

@@ -1,7 +1,7 @@
-//! The delivery loop: from the outbox table to a [`Notifier`], with retries, in order.
+//! The delivery loop: from the store's [`Outbox`] to a [`Notifier`], with retries, in order.
 //!
-//! An event leaves the outbox only when the notifier accepted it, so a crash or restart
-//! resumes where it stopped. A retryable failure stops the pass and waits (the receiver's
+//! Each pass claims what is due and completes every claim: an event leaves the outbox only
+//! when the notifier accepted it, so a crash or restart resumes where it stopped. A retryable failure stops the pass and waits (the receiver's
 //! `retry after`, or exponential backoff), keeping events in the order they happened; a
 //! rejected event is parked for inspection and never looped on.
 
@@ -14,7 +14,7 @@ use super::{DeliveryError, Notifier};
 use crate::backoff::exponential;
 use crate::metrics::Metrics;
 use crate::shutdown::Shutdown;
-use crate::store::{blocking, OutboxItem, Store, StoreError};
+use crate::store::{Completion, Outbox, OutboxItem, StoreError};
 use crate::time::Timestamp;
 
 /// Events handed over per database read.
@@ -23,11 +23,14 @@ const BATCH: usize = 500;
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// When nothing wakes the loop, it still looks at the outbox this often.
 const IDLE_CHECK: Duration = Duration::from_secs(30);
+/// How long a claim lasts: longer than any pass takes (a pass stops at its first retryable
+/// failure), so that only a deliverer that stopped loses its claims to another.
+const CLAIM_LEASE: Duration = Duration::from_secs(600);
 
 /// Delivers the outbox through one notifier.
 #[derive(Clone)]
-pub struct Outbox {
-    store: Arc<dyn Store>,
+pub struct Delivery {
+    store: Arc<dyn Outbox>,
     notifier: Arc<dyn Notifier>,
     wake: Arc<Notify>,
     metrics: Arc<Metrics>,
@@ -42,14 +45,14 @@ pub enum Pass {
     RetryIn(Duration),
 }
 
-impl Outbox {
-    /// An outbox delivering from `store` through `notifier`.
+impl Delivery {
+    /// Delivers the outbox of `store` through `notifier`.
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Arc<dyn Outbox>,
         notifier: Arc<dyn Notifier>,
         metrics: Arc<Metrics>,
-    ) -> Outbox {
-        Outbox {
+    ) -> Delivery {
+        Delivery {
             store,
             notifier,
             wake: Arc::new(Notify::new()),
@@ -66,24 +69,30 @@ impl Outbox {
     /// to try again.
     pub async fn deliver_due(&self) -> Result<Pass, StoreError> {
         loop {
-            let store = self.store.clone();
-            let due = blocking(move || store.due_notifications(Timestamp::now(), BATCH)).await?;
+            let due = self
+                .store
+                .claim(Timestamp::now(), BATCH, CLAIM_LEASE)
+                .await?;
             if due.is_empty() {
                 return self.waiting().await;
             }
-            let results = self.notifier.deliver_batch(&due).await;
-            if results.is_empty() {
-                // A notifier that tried nothing: do not spin on it.
-                return Ok(Pass::RetryIn(Duration::from_secs(1)));
-            }
+            let mut results = self.notifier.deliver_batch(&due).await;
+            let attempted = results.len();
             let mut retry_in: Option<Duration> = None;
-            for (id, result) in results {
-                let Some(item) = due.iter().find(|i| i.id == id) else {
-                    continue;
+            for item in &due {
+                // Items after a retryable failure were not attempted: they stay due.
+                let completion = match results.iter().position(|(id, _)| *id == item.id) {
+                    Some(at) => self.completion(item, results.swap_remove(at).1),
+                    None => (Completion::Released, None),
                 };
-                if let Some(wait) = self.record(item, result).await? {
+                if let Some(wait) = completion.1 {
                     retry_in = Some(retry_in.map_or(wait, |w| w.min(wait)));
                 }
+                self.store.complete(item.id, completion.0).await?;
+            }
+            if attempted == 0 {
+                // A notifier that tried nothing: do not spin on it.
+                return Ok(Pass::RetryIn(Duration::from_secs(1)));
             }
             if let Some(wait) = retry_in {
                 return Ok(Pass::RetryIn(wait));
@@ -93,45 +102,45 @@ impl Outbox {
 
     /// `Drained` when nothing waits, else how long until the next retry is due.
     async fn waiting(&self) -> Result<Pass, StoreError> {
-        let store = self.store.clone();
-        let depth = blocking(move || store.outbox_len()).await?;
+        let depth = self.store.outbox_len().await?;
         self.metrics
             .outbox_depth
             .set(i64::try_from(depth).unwrap_or(i64::MAX));
-        let store = self.store.clone();
-        Ok(match blocking(move || store.next_attempt_at()).await? {
+        Ok(match self.store.next_attempt_at().await? {
             Some(at) => Pass::RetryIn(at.since(Timestamp::now()).max(Duration::from_millis(10))),
             None => Pass::Drained,
         })
     }
 
-    /// Records one delivery outcome; `Some(wait)` when the item must be retried later.
-    async fn record(
+    /// What a delivery outcome makes of the item's claim, and when to try again if it failed.
+    fn completion(
         &self,
         item: &OutboxItem,
         result: Result<(), DeliveryError>,
-    ) -> Result<Option<Duration>, StoreError> {
-        let store = self.store.clone();
+    ) -> (Completion, Option<Duration>) {
         let id = item.id;
         match result {
             Ok(()) => {
                 self.metrics.delivery("delivered");
-                blocking(move || store.mark_delivered(id)).await?;
-                Ok(None)
+                (Completion::Delivered, None)
             }
             Err(DeliveryError::Retry { reason, after }) => {
                 self.metrics.delivery("retried");
                 let wait = after.unwrap_or_else(|| exponential(item.attempts, MAX_BACKOFF));
                 tracing::warn!(id, rule = %item.event.key.rule, bot = %item.event.key.bot_id, %reason, retry_in = ?wait, "notification not delivered; will retry");
                 let retry_at = Timestamp::now().plus(wait);
-                blocking(move || store.mark_failed(id, &reason, retry_at)).await?;
-                Ok(Some(wait))
+                (
+                    Completion::Failed {
+                        error: reason,
+                        retry_at,
+                    },
+                    Some(wait),
+                )
             }
             Err(DeliveryError::Rejected(reason)) => {
                 self.metrics.delivery("parked");
                 tracing::error!(id, rule = %item.event.key.rule, bot = %item.event.key.bot_id, %reason, "notification rejected; parked in the outbox for inspection");
-                blocking(move || store.mark_parked(id, &reason)).await?;
-                Ok(None)
+                (Completion::Parked { error: reason }, None)
             }
         }
     }
