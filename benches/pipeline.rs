@@ -4,26 +4,38 @@
 //! sizes. Prints one Markdown table; see BENCHMARKS.md for what each figure means.
 //!
 //! `cargo bench --bench pipeline` runs 100 and 1,000 bots polled every second and 10,000 bots
-//! polled every minute (about seven minutes); `-- --sizes 100 --seconds 20` runs a subset,
-//! `-- --profile 20` adds a `perf` profile of the 1,000-bot run. The fakes and the process
+//! polled every minute (about seven minutes), then the alerting scenarios (change → Discord
+//! latency, a 1,000-alert storm, Discord answering 429 to half the requests, `/analysis`; about
+//! four minutes); `-- --sizes 100 --seconds 20 --scenarios latency` runs a subset, `-- --profile
+//! 20` adds a `perf` profile of the 1,000-bot run. The fakes and the process
 //! helpers are the tests' own (`tests/support/`), not copies.
 
 // A crate root's modules would be looked for beside it, in `benches/`: the paths say where.
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+#[path = "pipeline/alerting.rs"]
+mod alerting;
+#[path = "pipeline/analysis.rs"]
+mod analysis;
 #[path = "pipeline/args.rs"]
 mod args;
 #[path = "pipeline/arrivals.rs"]
 mod arrivals;
 #[path = "pipeline/fleet.rs"]
 mod fleet;
+#[path = "pipeline/growth.rs"]
+mod growth;
 #[path = "pipeline/measure.rs"]
 mod measure;
 #[path = "pipeline/profile.rs"]
 mod profile;
+#[path = "pipeline/scenarios.rs"]
+mod scenarios;
 #[path = "pipeline/service.rs"]
 mod service;
+#[path = "pipeline/stage.rs"]
+mod stage;
 #[path = "pipeline/table.rs"]
 mod table;
 
@@ -71,11 +83,16 @@ async fn main() {
         rows.push(row);
         profile = profile.or(top);
     }
-    println!("{}", table::render(&rows));
+    if !rows.is_empty() {
+        println!("{}", table::render(&rows));
+    }
     if let Some(top) = profile {
         println!(
             "\nProfile (`perf record -g`, `perf report --no-children`), {PROFILED_BOTS} bots every second:\n\n{}",
             top.render()
         );
+    }
+    if !args.scenarios.is_empty() {
+        println!("\n{}", scenarios::run(&args.scenarios).await);
     }
 }

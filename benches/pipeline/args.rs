@@ -8,14 +8,16 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use crate::scenarios::Scenario;
+
 /// The pipeline benchmark: the real `botwatch run` against the analytics simulator and a fake
 /// Discord, on 127.0.0.1.
 #[derive(Debug, Parser)]
 #[command(name = "pipeline")]
 pub struct Args {
     /// Fleet sizes (bots) to run, in order. Up to 1,000 bots are polled every second, larger
-    /// fleets every minute.
-    #[arg(long, value_delimiter = ',', default_values_t = [100, 1000, 10_000])]
+    /// fleets every minute. `--sizes` with no value runs none.
+    #[arg(long, value_delimiter = ',', num_args = 0.., default_values_t = [100, 1000, 10_000])]
     pub sizes: Vec<usize>,
 
     /// Length of every measurement window in seconds (default: 60 for 1 s polls, 180 for
@@ -31,6 +33,11 @@ pub struct Args {
     /// its window, and print the top self-time symbols after the table.
     #[arg(long, value_name = "SECONDS")]
     pub profile: Option<u64>,
+
+    /// Scenarios to run after the fleet sizes, each on a fleet of its own (default: all);
+    /// `--scenarios` with no value runs none.
+    #[arg(long, value_delimiter = ',', num_args = 0.., default_values = ["latency", "storm", "steps", "analysis", "growth"])]
+    pub scenarios: Vec<Scenario>,
 
     /// Set by `cargo bench`; without it (as under `cargo test --all-targets`) nothing is run.
     #[arg(long, hide = true)]

@@ -27,6 +27,9 @@ pub struct Fleet {
     pub bots: usize,
     /// `analytics.poll_interval`.
     pub interval: Duration,
+    /// Whether one bot in a hundred crosses the 80 % quota threshold by itself (the trickle of
+    /// a healthy fleet); scenarios that make their own alerts turn it off.
+    pub crossers: bool,
 }
 
 impl Fleet {
@@ -40,6 +43,15 @@ impl Fleet {
         Fleet {
             bots,
             interval: Duration::from_secs(seconds),
+            crossers: true,
+        }
+    }
+
+    /// The same fleet with no bot crossing a threshold by itself.
+    pub fn without_crossers(self) -> Fleet {
+        Fleet {
+            crossers: false,
+            ..self
         }
     }
 
@@ -66,7 +78,8 @@ impl Fleet {
             .iter()
             .enumerate()
             .map(|(bot, id)| {
-                let steps = (0..polls).map(|poll| Step::respond(snapshot(bot, poll)));
+                let steps =
+                    (0..polls).map(|poll| Step::respond(snapshot(bot, poll, self.crossers)));
                 (id.as_str(), steps.collect())
             })
             .collect();
@@ -74,15 +87,16 @@ impl Fleet {
     }
 
     /// Writes `dir/botwatch.yaml` for this fleet: the simulator at `analytics`, the shipped
-    /// rules, alerts to the fake Discord at `discord` over REST only (no gateway).
-    pub fn write_config(&self, dir: &Path, analytics: &str, discord: &str) {
+    /// rules, alerts to the fake Discord at `discord`, and `discord_yaml` (lines indented by
+    /// two spaces) in the `discord:` section.
+    pub fn write_config(&self, dir: &Path, analytics: &str, discord: &str, discord_yaml: &str) {
         let polling = Polling {
             interval: self.interval,
             requests_per_second: Some(self.budget()),
         };
         let more = &self.ids()[1..];
         // Lines indented by two spaces continue the `discord:` section the writer ends with.
-        write_config_polling(dir, analytics, discord, polling, more, "  gateway: false\n");
+        write_config_polling(dir, analytics, discord, polling, more, discord_yaml);
     }
 }
 
@@ -94,9 +108,18 @@ const PLANS: [(i64, &str); 4] = [
     (100_000, "企業"),
 ];
 
+/// What bot number `bot` (from 0) answers once its LINE consumption is at `percent` % of its
+/// quota, the rest as at its first poll: what a scenario switches a bot to.
+pub fn at_quota_percent(bot: usize, percent: i64) -> Snapshot {
+    let mut snapshot = snapshot(bot, 0, false);
+    let quota = snapshot.line_quota.unwrap_or(0);
+    snapshot.line_quota_consumption = Some(quota * percent / 100);
+    snapshot
+}
+
 /// What the analytics API answers for bot number `bot` (from 0) at its `poll`-th poll.
-fn snapshot(bot: usize, poll: usize) -> Snapshot {
-    let crosses_threshold = bot % 100 == 99;
+fn snapshot(bot: usize, poll: usize, crossers: bool) -> Snapshot {
+    let crosses_threshold = crossers && bot % 100 == 99;
     let (quota, plan) = if crosses_threshold {
         PLANS[0]
     } else {

@@ -255,7 +255,7 @@ fn load_average() -> f64 {
 }
 
 /// The `p` quantile of sorted `values` (nearest rank).
-fn percentile(values: &[Duration], p: f64) -> Duration {
+pub fn percentile(values: &[Duration], p: f64) -> Duration {
     let rank = (p * values.len() as f64).ceil() as usize;
     values[rank.clamp(1, values.len()) - 1]
 }

@@ -2,7 +2,7 @@
 //! file in a fresh folder, secrets in the environment, SQLite state beside the config), and
 //! stopped with SIGTERM, which it must survive with exit code 0.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use botwatch::analytics::simulator::Simulator;
@@ -22,10 +22,31 @@ pub struct Service {
 }
 
 impl Service {
-    /// Starts botwatch polling `fleet` at `sim`, alerting in `discord`.
+    /// Starts botwatch polling `fleet` at `sim`, alerting in `discord` over REST only.
     pub fn start(fleet: &Fleet, sim: &Simulator, discord: &FakeDiscord) -> Service {
+        Service::start_with(fleet, sim, discord, "  gateway: false\n", None)
+    }
+
+    /// [`Service::start`] with `discord_yaml` (lines indented by two spaces) added to the
+    /// config's `discord:` section and, if given, `rules` as the rules file instead of the
+    /// shipped one.
+    pub fn start_with(
+        fleet: &Fleet,
+        sim: &Simulator,
+        discord: &FakeDiscord,
+        discord_yaml: &str,
+        rules: Option<&str>,
+    ) -> Service {
         let dir = tempfile::tempdir().expect("a folder for the config and the state");
-        fleet.write_config(dir.path(), &sim.base_url(), &discord.base_url());
+        fleet.write_config(
+            dir.path(),
+            &sim.base_url(),
+            &discord.base_url(),
+            discord_yaml,
+        );
+        if let Some(rules) = rules {
+            use_rules(dir.path(), rules);
+        }
         let spawned = Instant::now();
         let running = Running::start(dir.path(), &["run", "--config", "botwatch.yaml"], &SECRETS);
         Service {
@@ -90,4 +111,20 @@ impl Drop for Service {
                 .status();
         }
     }
+}
+
+/// Writes `rules` as `dir/rules.yaml` and points `dir/botwatch.yaml` at it.
+fn use_rules(dir: &Path, rules: &str) {
+    std::fs::write(dir.join("rules.yaml"), rules).expect("write the rules");
+    let config_path = dir.join("botwatch.yaml");
+    let config = std::fs::read_to_string(&config_path).expect("read the config");
+    let config: String = config
+        .lines()
+        .map(|line| match line.starts_with("rules: ") {
+            true => "rules: rules.yaml".to_owned(),
+            false => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(config_path, config + "\n").expect("write the config");
 }

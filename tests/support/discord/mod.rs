@@ -87,6 +87,8 @@ pub struct Recorded {
     /// Whether the fake finished answering it. A client that hung up (or died) while a
     /// [`Failure::LateAnswer`] slept leaves it `false`.
     pub answered: bool,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 /// A message the fake created, as it is now.

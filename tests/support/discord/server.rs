@@ -109,6 +109,7 @@ async fn handle(
         status: 0,
         authorization: authorization(&headers),
         answered: false,
+        at: std::time::Instant::now(),
     };
     let route = routes::route(&method, &request.path, request.query.as_deref());
     let (index, next) = shared.record(request.clone(), &route);
