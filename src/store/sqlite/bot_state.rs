@@ -2,11 +2,14 @@
 //! `commit` for how).
 
 use async_trait::async_trait;
+use rusqlite::types::Value;
 use rusqlite::OptionalExtension;
 
 use super::rows::instance_from_row;
 use super::{Database, SqliteStore};
+use crate::analytics::Snapshot;
 use crate::rules::ApiStatus;
+use crate::store::history::frame;
 use crate::store::{BotRecord, BotStates, PollCommit, StoreError};
 use crate::time::Timestamp;
 
@@ -31,7 +34,7 @@ impl Database {
                 [bot_id],
                 |r| {
                     Ok((
-                        r.get::<_, Option<String>>(0)?,
+                        r.get::<_, rusqlite::types::Value>(0)?,
                         r.get::<_, Option<i64>>(1)?,
                         r.get::<_, bool>(2)?,
                         r.get::<_, u32>(3)?,
@@ -43,8 +46,8 @@ impl Database {
             .optional()?;
         let mut record = BotRecord::default();
         if let Some((snapshot, at, up, failures, error, kind)) = state {
-            if let (Some(json), Some(at)) = (snapshot, at) {
-                record.last_snapshot = Some((Timestamp(at), serde_json::from_str(&json)?));
+            if let (Some(snapshot), Some(at)) = (last_known(snapshot)?, at) {
+                record.last_snapshot = Some((Timestamp(at), snapshot));
             }
             record.api = Some(ApiStatus {
                 up,
@@ -62,4 +65,18 @@ impl Database {
             .collect::<Result<_, _>>()?;
         Ok(record)
     }
+}
+
+/// The last known snapshot as stored: a history key frame (a blob), or the JSON that earlier
+/// versions wrote (text), read until the bot's next poll replaces it.
+fn last_known(stored: Value) -> Result<Option<Snapshot>, StoreError> {
+    Ok(match stored {
+        Value::Blob(frame) => {
+            let mut snapshot = Snapshot::default();
+            frame::apply(&mut snapshot, &frame, true)?;
+            Some(snapshot)
+        }
+        Value::Text(json) => Some(serde_json::from_str(&json)?),
+        _ => None,
+    })
 }

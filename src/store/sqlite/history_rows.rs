@@ -49,10 +49,11 @@ pub(super) fn write_sample(
     at: Timestamp,
     frame: &Frame,
 ) -> Result<bool, StoreError> {
-    let written = tx.execute(
-        "INSERT OR IGNORE INTO history_samples (bot, at, key, frame) VALUES (?1, ?2, ?3, ?4)",
-        params![bot, at.0, frame.key, frame.bytes],
-    )?;
+    let written = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO history_samples (bot, at, key, frame) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![bot, at.0, frame.key, frame.bytes])?;
     Ok(written == 1)
 }
 
@@ -154,10 +155,9 @@ pub(super) fn compact_bot(
 ) -> Result<Compacted, StoreError> {
     let tx = connection.transaction()?;
     let mut done = Compacted {
-        rollups: tx.execute(
-            "DELETE FROM history_rollups WHERE bot = ?1 AND bucket < ?2",
-            params![bot, bucket_of(keep_from).0],
-        )?,
+        rollups: tx
+            .prepare_cached("DELETE FROM history_rollups WHERE bot = ?1 AND bucket < ?2")?
+            .execute(params![bot, bucket_of(keep_from).0])?,
         ..Compacted::default()
     };
     // The oldest samples are read only as far as they are due: a bot with nothing old costs
@@ -202,10 +202,8 @@ pub(super) fn compact_bot(
             )?;
         }
     }
-    tx.execute(
-        "DELETE FROM history_samples WHERE bot = ?1 AND at <= ?2",
-        params![bot, last_old],
-    )?;
+    tx.prepare_cached("DELETE FROM history_samples WHERE bot = ?1 AND at <= ?2")?
+        .execute(params![bot, last_old])?;
     for rollup in folded {
         store_rollup(&tx, bot, rollup)?;
     }

@@ -4,6 +4,7 @@ use rusqlite::{params, Connection};
 
 use crate::alerts::{AlertInstance, AlertKey, Phase};
 use crate::analytics::Platform;
+use crate::store::history::frame::key_frame;
 use crate::store::{PollCommit, StoreError};
 use crate::time::Timestamp;
 
@@ -46,37 +47,42 @@ pub(super) fn instance_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Ale
     })
 }
 
+/// The bot's API status and, after a poll that brought figures, its last known snapshot, in one
+/// statement (a failed poll keeps the snapshot there was).
 pub(super) fn write_bot_state(tx: &Connection, commit: &PollCommit<'_>) -> Result<(), StoreError> {
     let api = commit.api;
-    let updated = tx.execute(
-        "UPDATE bot_state SET api_up = ?2, consecutive_failures = ?3, last_error = ?4, last_error_kind = ?5, polled_at = ?6 WHERE bot_id = ?1",
-        params![commit.bot_id, api.up, api.consecutive_failures, api.error, api.error_kind, commit.at.0],
-    )?;
-    if updated == 0 {
-        tx.execute(
-            "INSERT INTO bot_state (bot_id, api_up, consecutive_failures, last_error, last_error_kind, polled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![commit.bot_id, api.up, api.consecutive_failures, api.error, api.error_kind, commit.at.0],
-        )?;
-    }
-    if let Some(last_known) = commit.last_known.or(commit.snapshot) {
-        tx.execute(
-            "UPDATE bot_state SET snapshot = ?2, snapshot_at = ?3 WHERE bot_id = ?1",
-            params![
-                commit.bot_id,
-                serde_json::to_string(last_known)?,
-                commit.at.0
-            ],
-        )?;
-    }
+    // As a history key frame: a few dozen bytes, and cheaper to write than JSON.
+    let last_known = commit.last_known.or(commit.snapshot).map(key_frame);
+    let snapshot_at = last_known.as_ref().map(|_| commit.at.0);
+    tx.prepare_cached(
+        "INSERT INTO bot_state (bot_id, api_up, consecutive_failures, last_error, last_error_kind, polled_at, snapshot, snapshot_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (bot_id) DO UPDATE SET api_up = excluded.api_up,
+           consecutive_failures = excluded.consecutive_failures, last_error = excluded.last_error,
+           last_error_kind = excluded.last_error_kind, polled_at = excluded.polled_at,
+           snapshot = COALESCE(excluded.snapshot, snapshot),
+           snapshot_at = COALESCE(excluded.snapshot_at, snapshot_at)",
+    )?
+    .execute(params![
+        commit.bot_id,
+        api.up,
+        api.consecutive_failures,
+        api.error,
+        api.error_kind,
+        commit.at.0,
+        last_known,
+        snapshot_at
+    ])?;
     Ok(())
 }
 
 pub(super) fn write_changes(tx: &Connection, commit: &PollCommit<'_>) -> Result<(), StoreError> {
     for instance in &commit.changes.upserts {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT OR REPLACE INTO alert_instances (rule, bot_id, platform, phase, active_since, fired_at, last_notified_at, clearing_since, announced)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
+        )?
+        .execute(params![
                 instance.key.rule,
                 instance.key.bot_id,
                 platform_column(&instance.key),
@@ -86,20 +92,19 @@ pub(super) fn write_changes(tx: &Connection, commit: &PollCommit<'_>) -> Result<
                 instance.last_notified_at.map(|t| t.0),
                 instance.clearing_since.map(|t| t.0),
                 instance.announced.as_ref().map(serde_json::to_string).transpose()?,
-            ],
-        )?;
+            ])?;
     }
     for key in &commit.changes.removed {
-        tx.execute(
+        tx.prepare_cached(
             "DELETE FROM alert_instances WHERE rule = ?1 AND bot_id = ?2 AND platform = ?3",
-            params![key.rule, key.bot_id, platform_column(key)],
-        )?;
+        )?
+        .execute(params![key.rule, key.bot_id, platform_column(key)])?;
     }
     for event in &commit.changes.events {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO outbox (created_at, event, next_attempt_at, alert_key) VALUES (?1, ?2, ?1, ?3)",
-            params![commit.at.0, serde_json::to_string(event)?, ordering_key(&event.key)],
-        )?;
+        )?
+        .execute(params![commit.at.0, serde_json::to_string(event)?, ordering_key(&event.key)])?;
     }
     Ok(())
 }
