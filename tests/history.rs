@@ -265,9 +265,14 @@ async fn a_state_file_of_the_previous_release_is_migrated_with_its_history_alert
     assert_eq!(history[0].1.fb_average_conversation_time, Some(340));
     assert_eq!(history[0].1.fb_is_integration, Some(false));
     let record = store.load_bot("b1").await.unwrap();
-    let (_, last_known) = record.last_snapshot.expect("the last known figures, as JSON");
+    let (_, last_known) = record
+        .last_snapshot
+        .expect("the last known figures, as JSON");
     assert_eq!(
-        (last_known.line_quota_consumption, last_known.fb_average_conversation_time),
+        (
+            last_known.line_quota_consumption,
+            last_known.fb_average_conversation_time
+        ),
         (Some(100), Some(340))
     );
     let firing: Vec<&str> = record

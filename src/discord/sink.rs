@@ -129,7 +129,7 @@ impl DiscordNotifier {
             .get(&name)
             .ok_or_else(|| DeliveryError::Rejected(format!("no destination `{name}`")))?;
         let role = self.config.mention_roles.get(event.severity);
-        let cards = Cards {
+        let cards = AlertCard {
             store: &self.store,
             event,
             destination: &name,
@@ -188,13 +188,13 @@ impl DiscordNotifier {
 }
 
 /// The card of one event's alert firing at one destination, in the store.
-struct Cards<'a> {
+struct AlertCard<'a> {
     store: &'a Arc<dyn Store>,
     event: &'a AlertEvent,
     destination: &'a str,
 }
 
-impl Cards<'_> {
+impl AlertCard<'_> {
     fn key(&self) -> CardKey<'_> {
         CardKey {
             alert: &self.event.key,
@@ -296,7 +296,7 @@ impl DiscordNotifier {
             .iter()
             .filter(|i| i.event.transition == Transition::Resolved)
         {
-            let cards = Cards {
+            let cards = AlertCard {
                 store: &self.store,
                 event: &item.event,
                 destination,

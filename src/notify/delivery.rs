@@ -79,6 +79,7 @@ impl Delivery {
             let mut results = self.notifier.deliver_batch(&due).await;
             let attempted = results.len();
             let mut retry_in: Option<Duration> = None;
+            let mut store_error = None;
             for item in &due {
                 // Items after a retryable failure were not attempted: they stay due.
                 let completion = match results.iter().position(|(id, _)| *id == item.id) {
@@ -88,7 +89,14 @@ impl Delivery {
                 if let Some(wait) = completion.1 {
                     retry_in = Some(retry_in.map_or(wait, |w| w.min(wait)));
                 }
-                self.store.complete(item.id, completion.0).await?;
+                // Every claim is completed even after one could not be: a claim left behind
+                // holds its event back for the whole lease.
+                if let Err(error) = self.store.complete(item.id, completion.0).await {
+                    store_error.get_or_insert(error);
+                }
+            }
+            if let Some(error) = store_error {
+                return Err(error);
             }
             if attempted == 0 {
                 // A notifier that tried nothing: do not spin on it.
