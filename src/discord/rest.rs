@@ -4,7 +4,7 @@
 //! URL) and sent with our reqwest client, so that the raw answer stays visible: serenity's
 //! `Http` drops the `retry_after` of a 429 and its headers, which the outbox needs to wait
 //! exactly as long as Discord asks. serenity's own rate limiter is therefore not involved:
-//! botwatch's governor limits, Discord's rate-limit headers (see [`Buckets`]) and 429
+//! botwatch's governor limits, Discord's rate-limit headers (see `buckets.rs`) and 429
 //! handling are the guard.
 
 use std::time::Duration;

@@ -42,7 +42,8 @@ pub struct PollCommit<'a> {
     pub changes: &'a Changes,
 }
 
-/// A [`PollCommit`] that owns what it writes, to hand to another thread (see [`CommitQueue`]).
+/// A [`PollCommit`] that owns what it writes, to hand to another thread (see
+/// [`CommitQueue`](super::CommitQueue)).
 #[derive(Debug)]
 pub struct OwnedPollCommit {
     /// The bot polled.
