@@ -268,45 +268,6 @@ async fn a_field_missing_from_one_response_does_not_hide_a_transition() {
     );
 }
 
-#[test]
-fn a_state_file_that_is_not_a_database_is_a_clear_error_not_silent_loss() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().join("state.db");
-    std::fs::write(&state, vec![0x42u8; 8192]).unwrap();
-    let error = SqliteStore::open(&state, Duration::from_secs(60))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        error.contains("is not usable") && error.contains("move it aside"),
-        "{error}"
-    );
-    assert_eq!(
-        std::fs::read(&state).unwrap(),
-        vec![0x42u8; 8192],
-        "the file is left as it was"
-    );
-}
-
-#[test]
-fn a_state_file_locked_by_another_process_is_reported_as_locked_not_damaged() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().join("state.db");
-    drop(SqliteStore::open(&state, Duration::from_secs(60)).unwrap());
-    let holder = rusqlite::Connection::open(&state).unwrap();
-    holder
-        .execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;")
-        .unwrap();
-    let error = SqliteStore::open(&state, Duration::from_secs(60))
-        .unwrap_err()
-        .to_string();
-    assert!(error.contains("is locked by another process"), "{error}");
-    drop(holder);
-    assert!(
-        SqliteStore::open(&state, Duration::from_secs(60)).is_ok(),
-        "usable again once released"
-    );
-}
-
 /// Quiet polls are committed in groups a tenth of a second apart: `serve` must not return
 /// (and a stopping process must not report its state saved) before the last group is written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::fleet::Fleet;
 use crate::stage::{bot_name, bots_named, is_message, Stage};
-use crate::support::discord::{Failure, RateLimits, Recorded};
+use crate::support::discord::{Failure, Recorded};
 
 /// How long any one awaited message may take before the scenario gives up.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -30,12 +30,7 @@ pub struct Latency {
 /// another, 1.5 s apart (inside Discord's five messages per five seconds per channel). Up to 99
 /// changes.
 pub async fn change_latency(changes: usize) -> Latency {
-    let stage = Stage::start(
-        Fleet::of(100).without_crossers(),
-        RateLimits::discord(),
-        "  gateway: false\n",
-    )
-    .await;
+    let stage = Stage::start(Fleet::of(100).without_crossers()).await;
     let mut latency = Latency {
         from_poll: Vec::new(),
         from_change: Vec::new(),
@@ -87,12 +82,7 @@ pub struct Storm {
 
 /// Every bot of a 1,000-bot fleet polled every second goes over 80 % of its quota at once.
 pub async fn storm() -> Storm {
-    let stage = Stage::start(
-        Fleet::of(1000).without_crossers(),
-        RateLimits::discord(),
-        "  gateway: false\n",
-    )
-    .await;
+    let stage = Stage::start(Fleet::of(1000).without_crossers()).await;
     let changed = Instant::now();
     for bot in 0..stage.fleet.bots {
         stage.set_quota_percent(bot, HOT);
@@ -160,12 +150,7 @@ const EVENT_EVERY: Duration = Duration::from_secs(5);
 /// [`STEP_WISE_ALERTS`] bots, one at a time, fire and resolve; with `half_429`, Discord answers
 /// every other request to a message route with a 429 (`retry_after` 0.5 s).
 pub async fn step_wise(half_429: bool) -> StepWise {
-    let stage = Stage::start(
-        Fleet::of(20).without_crossers(),
-        RateLimits::discord(),
-        "  gateway: false\n",
-    )
-    .await;
+    let stage = Stage::start(Fleet::of(20).without_crossers()).await;
     if half_429 {
         let every_other = Alternate::default();
         stage.discord.fail_next_where(

@@ -10,7 +10,6 @@ use serde_json::json;
 use crate::fleet::Fleet;
 use crate::stage::Stage;
 use crate::support::discord::gateway::{FakeGateway, APPLICATION_ID};
-use crate::support::discord::RateLimits;
 use crate::support::interactions::{analysis_json, Asker};
 
 /// How long registration or any one answer may take before the scenario gives up.
@@ -22,7 +21,7 @@ const PACE: Duration = Duration::from_millis(200);
 /// first response.
 pub async fn first_responses(times: usize) -> Vec<Duration> {
     let gateway = FakeGateway::start().await;
-    let stage = Stage::start_then(Fleet::of(100), RateLimits::discord(), "", None, |discord| {
+    let stage = Stage::start_with(Fleet::of(100), "", None, |discord| {
         discord.serve_gateway_at(&gateway.url())
     })
     .await;

@@ -5,8 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::fleet::Fleet;
-use crate::stage::{bot_name, bots_named, is_message, Stage};
-use crate::support::discord::RateLimits;
+use crate::stage::{bot_name, bots_named, is_message, Stage, REST_ONLY};
 use crate::support::procfs;
 
 /// The fleet every size runs on.
@@ -51,14 +50,7 @@ pub fn multiplied_rules(copies: usize) -> (String, usize) {
 pub async fn cost(copies: usize, firing: usize) -> Cost {
     let (rules, rule_count) = multiplied_rules(copies);
     let fleet = Fleet::of(BOTS).without_crossers();
-    let stage = Stage::start_then(
-        fleet,
-        RateLimits::discord(),
-        "  gateway: false\n",
-        Some(&rules),
-        |_| {},
-    )
-    .await;
+    let stage = Stage::start_with(fleet, REST_ONLY, Some(&rules), |_| {}).await;
     let changed = Instant::now();
     for bot in 0..firing {
         stage.set_quota_percent(bot, 90);

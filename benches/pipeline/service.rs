@@ -24,7 +24,7 @@ pub struct Service {
 impl Service {
     /// Starts botwatch polling `fleet` at `sim`, alerting in `discord` over REST only.
     pub fn start(fleet: &Fleet, sim: &Simulator, discord: &FakeDiscord) -> Service {
-        Service::start_with(fleet, sim, discord, "  gateway: false\n", None)
+        Service::start_with(fleet, sim, discord, crate::stage::REST_ONLY, None)
     }
 
     /// [`Service::start`] with `discord_yaml` (lines indented by two spaces) added to the

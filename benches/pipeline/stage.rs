@@ -10,10 +10,12 @@ use serde_json::Value;
 use crate::fleet::{at_quota_percent, Fleet};
 use crate::service::Service;
 use crate::support::digests::named_alerts;
-use crate::support::discord::{FakeDiscord, RateLimits, Recorded, StoredMessage};
+use crate::support::discord::{FakeDiscord, Recorded, StoredMessage};
 
 /// The channel every alert of the benchmark's config goes to.
 pub const CHANNEL: &str = "111";
+/// The `discord:` lines of a config that alerts over REST only, without the gateway.
+pub const REST_ONLY: &str = "  gateway: false\n";
 /// How often a scenario looks at what the fakes received.
 pub const LOOK_EVERY: Duration = Duration::from_millis(5);
 
@@ -30,17 +32,18 @@ pub struct Stage {
 }
 
 impl Stage {
-    /// Starts `fleet` (whose answers never change by themselves) with `discord_yaml` added to
-    /// the config's `discord:` section, and returns once every bot has been polled.
-    pub async fn start(fleet: Fleet, limits: RateLimits, discord_yaml: &str) -> Stage {
-        Stage::start_then(fleet, limits, discord_yaml, None, |_| {}).await
+    /// Starts `fleet` (whose answers never change by themselves) with the shipped rules,
+    /// alerting in a fake Discord with Discord's own limits over REST only, and returns once
+    /// every bot has been polled.
+    pub async fn start(fleet: Fleet) -> Stage {
+        Stage::start_with(fleet, REST_ONLY, None, |_| {}).await
     }
 
-    /// [`Stage::start`] with `rules` instead of the shipped rules (if given), and `prepare` done
-    /// to the fake Discord before botwatch starts.
-    pub async fn start_then(
+    /// [`Stage::start`] with `discord_yaml` (lines indented by two spaces) as the rest of the
+    /// config's `discord:` section, `rules` instead of the shipped rules (if given), and
+    /// `prepare` done to the fake Discord before botwatch starts.
+    pub async fn start_with(
         fleet: Fleet,
-        limits: RateLimits,
         discord_yaml: &str,
         rules: Option<&str>,
         prepare: impl FnOnce(&FakeDiscord),
@@ -49,7 +52,7 @@ impl Stage {
         let sim = Simulator::start(fleet.timelines(1))
             .await
             .expect("start the analytics simulator");
-        let discord = FakeDiscord::start_with(limits).await;
+        let discord = FakeDiscord::start().await;
         prepare(&discord);
         let service = Service::start_with(&fleet, &sim, &discord, discord_yaml, rules);
         let stage = Stage {

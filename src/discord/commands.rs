@@ -19,7 +19,7 @@ use super::analysis::{analysis_embed, AnalysisView};
 use super::config::DiscordConfig;
 use super::rest::{DiscordRest, RestError};
 use crate::analytics::{AnalyticsClient, Bot};
-use crate::store::{BotRecord, Store};
+use crate::store::{BotRecord, BotStates};
 use crate::time::Timestamp;
 
 /// Discord's flag for an answer only the asking user sees.
@@ -34,7 +34,7 @@ pub struct AnalysisCommand {
     bots: Vec<Bot>,
     client: AnalyticsClient,
     upstream: Arc<DefaultDirectRateLimiter>,
-    store: Arc<dyn Store>,
+    store: Arc<dyn BotStates>,
     cooldowns: DefaultKeyedRateLimiter<u64>,
 }
 
@@ -67,7 +67,7 @@ impl AnalysisCommand {
         config: DiscordConfig,
         bots: Vec<Bot>,
         upstream: (AnalyticsClient, Arc<DefaultDirectRateLimiter>),
-        store: Arc<dyn Store>,
+        store: Arc<dyn BotStates>,
     ) -> Self {
         let period = config.analysis.cooldown.max(Duration::from_millis(1));
         let cooldown = Quota::with_period(period)

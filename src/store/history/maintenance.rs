@@ -1,8 +1,8 @@
 //! Keeping history within its bounds while botwatch runs: once a minute, a pass over every
 //! bot rolls samples older than the full-resolution window into five-minute rollups and
 //! drops what is older than `history`. Each step is a few milliseconds of it (many bots with
-//! nothing due, or part of one with much), on the blocking pool, so polls are never held up
-//! behind a long one.
+//! nothing due, or part of one with much), so polls are never held up behind a long one; the
+//! store decides where a step runs (SQLite: on the blocking pool).
 
 use std::sync::Arc;
 use std::time::Duration;
