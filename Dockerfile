@@ -9,12 +9,12 @@ COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY benches ./benches
 COPY rules.yaml ./
-RUN cargo build --release --locked --bin botwatch \
+RUN cargo build --profile dist --locked --bin botwatch \
     && mkdir -p /out/state
 
 # glibc and nothing else: TLS roots are compiled in (rustls with webpki roots).
 FROM gcr.io/distroless/cc-debian12:nonroot
-COPY --from=build /src/target/release/botwatch /usr/local/bin/botwatch
+COPY --from=build /src/target/dist/botwatch /usr/local/bin/botwatch
 COPY rules.yaml botwatch.example.yaml /etc/botwatch/
 COPY --from=build --chown=65532:65532 /out/state /var/lib/botwatch
 USER 65532:65532
