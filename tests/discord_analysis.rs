@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use botwatch::analytics::simulator::{Simulator, Step};
 use botwatch::config::Config;
-use botwatch::discord::commands::AnalysisCommand;
+use botwatch::discord::interactions::{Context, Interactions};
 use botwatch::discord::rest::DiscordRest;
 use botwatch::scheduler::Pipeline;
 use serde_json::{json, Value};
@@ -30,7 +30,7 @@ struct Harness {
     sim: Simulator,
     fake: FakeDiscord,
     pipeline: Arc<Pipeline>,
-    command: AnalysisCommand,
+    interactions: Interactions,
     _dir: tempfile::TempDir,
 }
 
@@ -73,18 +73,18 @@ discord:
         )
         .unwrap(),
     );
-    let command = AnalysisCommand::new(
-        rest,
-        discord,
-        config.bots.clone(),
-        pipeline.upstream(),
+    let context = Context {
+        config: discord,
+        bots: config.bots.clone(),
+        upstream: pipeline.upstream(),
         store,
-    );
+    };
+    let interactions = Interactions::new(rest, context);
     Harness {
         sim,
         fake,
         pipeline,
-        command,
+        interactions,
         _dir: dir,
     }
 }
@@ -103,8 +103,8 @@ fn text_of(answer: &Value) -> String {
 #[tokio::test]
 async fn fresh_data_is_answered_at_once_with_quota_platforms_and_firing_alerts() {
     let h = harness(vec![quota(850)], "1h", "").await;
-    h.command
-        .handle(&analysis(asking_for("b1"), "t-fresh"))
+    h.interactions
+        .respond(&analysis(asking_for("b1"), "t-fresh"))
         .await
         .unwrap();
     let callbacks = h.fake.callbacks("t-fresh");
@@ -130,8 +130,8 @@ async fn fresh_data_is_answered_at_once_with_quota_platforms_and_firing_alerts()
 #[tokio::test]
 async fn stale_data_is_deferred_then_refreshed_into_the_original_answer() {
     let h = harness(vec![quota(850), quota(900)], "0s", "").await;
-    h.command
-        .handle(&analysis(asking_for("b1"), "t-stale"))
+    h.interactions
+        .respond(&analysis(asking_for("b1"), "t-stale"))
         .await
         .unwrap();
     assert_eq!(h.fake.callbacks("t-stale")[0]["type"], 5, "deferred first");
@@ -147,8 +147,8 @@ async fn stale_data_is_deferred_then_refreshed_into_the_original_answer() {
 #[tokio::test]
 async fn an_api_failure_shows_the_error_and_the_last_known_data() {
     let h = harness(vec![quota(850), Step::Status(503)], "0s", "").await;
-    h.command
-        .handle(&analysis(asking_for("b1"), "t-fail"))
+    h.interactions
+        .respond(&analysis(asking_for("b1"), "t-fail"))
         .await
         .unwrap();
     let original = text_of(&h.fake.original_response("t-fail").unwrap());
@@ -204,7 +204,10 @@ async fn other_guilds_other_roles_and_unwatched_bots_are_refused_without_asking_
         ),
     ];
     for (token, asker, expected) in cases {
-        h.command.handle(&analysis(asker, token)).await.unwrap();
+        h.interactions
+            .respond(&analysis(asker, token))
+            .await
+            .unwrap();
         let answer = &h.fake.callbacks(token)[0];
         assert_eq!(
             answer["data"]["flags"], 64,
@@ -234,12 +237,12 @@ async fn other_guilds_other_roles_and_unwatched_bots_are_refused_without_asking_
 #[tokio::test]
 async fn a_second_request_within_the_cooldown_is_answered_politely_and_privately() {
     let h = harness(vec![quota(850)], "1h", "").await;
-    h.command
-        .handle(&analysis(asking_for("b1"), "t-1"))
+    h.interactions
+        .respond(&analysis(asking_for("b1"), "t-1"))
         .await
         .unwrap();
-    h.command
-        .handle(&analysis(asking_for("b1"), "t-2"))
+    h.interactions
+        .respond(&analysis(asking_for("b1"), "t-2"))
         .await
         .unwrap();
     let second = &h.fake.callbacks("t-2")[0];
@@ -260,8 +263,8 @@ async fn private_answers_are_ephemeral_and_autocomplete_offers_only_watched_bots
         options: json!([{"name": "bot", "type": 3, "value": "b1"}, {"name": "private", "type": 5, "value": true}]),
         ..Asker::default()
     };
-    h.command
-        .handle(&analysis(private, "t-private"))
+    h.interactions
+        .respond(&analysis(private, "t-private"))
         .await
         .unwrap();
     assert_eq!(h.fake.callbacks("t-private")[0]["data"]["flags"], 64);
@@ -270,8 +273,8 @@ async fn private_answers_are_ephemeral_and_autocomplete_offers_only_watched_bots
         options: json!([{"name": "bot", "type": 3, "value": "sal", "focused": true}]),
         ..Asker::default()
     };
-    h.command
-        .autocomplete(&analysis(typing, "t-auto"))
+    h.interactions
+        .respond(&analysis(typing, "t-auto"))
         .await
         .unwrap();
     let choices = &h.fake.callbacks("t-auto")[0]["data"]["choices"];
@@ -283,7 +286,7 @@ async fn private_answers_are_ephemeral_and_autocomplete_offers_only_watched_bots
 #[tokio::test]
 async fn the_command_is_registered_in_each_configured_guild() {
     let h = harness(vec![quota(850)], "1h", "").await;
-    h.command
+    h.interactions
         .register(serenity::model::id::ApplicationId::new(800000000000000001))
         .await
         .unwrap();

@@ -5,8 +5,8 @@ use crate::rules::{LoadError, RuleSet};
 use std::sync::Arc;
 
 use crate::discord::admin::AdminChannel;
-use crate::discord::commands::AnalysisCommand;
 use crate::discord::gateway;
+use crate::discord::interactions::{Context, Interactions};
 use crate::discord::rest::DiscordRest;
 use crate::metrics::Metrics;
 use crate::reload::RulesWatcher;
@@ -156,15 +156,15 @@ fn spawn_gateway(
         tracing::info!("the Discord gateway is off (discord.gateway: false): /analysis is not served over it; alerts go over REST");
         return None;
     }
-    let command = AnalysisCommand::new(
-        rest.clone(),
-        discord.clone(),
-        config.bots.clone(),
-        pipeline.upstream(),
+    let context = Context {
+        config: discord.clone(),
+        bots: config.bots.clone(),
+        upstream: pipeline.upstream(),
         store,
-    );
+    };
+    let interactions = Arc::new(Interactions::new(rest.clone(), context));
     Some(tokio::spawn(async move {
-        gateway::run(&discord, rest, Arc::new(command), shutdown).await
+        gateway::run(&discord, rest, interactions, shutdown).await
     }))
 }
 

@@ -9,10 +9,10 @@
 pub mod admin;
 pub mod analysis;
 mod buckets;
-pub mod commands;
 pub mod config;
 pub mod destination;
 pub mod gateway;
+pub mod interactions;
 mod nonce;
 mod pause;
 pub mod preview;

@@ -143,6 +143,18 @@ impl Embed {
         self
     }
 
+    /// What the embed holds, read-only: for a sink that builds its own types from it.
+    pub fn parts(&self) -> EmbedParts<'_> {
+        EmbedParts {
+            title: self.title.as_deref(),
+            description: self.description.as_deref(),
+            color: self.color,
+            fields: &self.fields,
+            footer: self.footer.as_ref(),
+            timestamp: self.timestamp.as_deref(),
+        }
+    }
+
     /// The characters Discord counts towards the 6000 of a message.
     pub fn text_len(&self) -> usize {
         let count = |s: &Option<String>| s.as_deref().map_or(0, |s| s.chars().count());
@@ -181,6 +193,23 @@ impl Embed {
             self.footer = None;
         }
     }
+}
+
+/// The contents of an [`Embed`], each within Discord's limits.
+#[derive(Debug, Clone, Copy)]
+pub struct EmbedParts<'a> {
+    /// The title.
+    pub title: Option<&'a str>,
+    /// The description.
+    pub description: Option<&'a str>,
+    /// The colour (RGB).
+    pub color: Option<u32>,
+    /// The fields, in order.
+    pub fields: &'a [Field],
+    /// The footer.
+    pub footer: Option<&'a Footer>,
+    /// The timestamp (RFC 3339).
+    pub timestamp: Option<&'a str>,
 }
 
 fn non_empty(text: &str, max: usize) -> Option<String> {

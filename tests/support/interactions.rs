@@ -1,7 +1,7 @@
 //! Interaction payloads as Discord's gateway delivers them, for driving command handlers.
 
 use serde_json::{json, Value};
-use serenity::model::application::CommandInteraction;
+use serenity::all::Interaction;
 
 /// Who runs the command, where, with which options.
 pub struct Asker<'a> {
@@ -29,8 +29,9 @@ impl Default for Asker<'_> {
     }
 }
 
-/// A `/analysis` interaction; its token is `token`.
-pub fn analysis(asker: Asker<'_>, token: &str) -> CommandInteraction {
+/// A `/analysis` interaction (a command, or typing in one with `kind: 4`) as the gateway
+/// delivers it; its token is `token`.
+pub fn analysis(asker: Asker<'_>, token: &str) -> Interaction {
     serde_json::from_value(analysis_json(asker, token)).expect("a valid interaction payload")
 }
 

@@ -34,8 +34,8 @@ use secrecy::ExposeSecret;
 use serenity::http::{Http, HttpBuilder};
 
 use self::session::{Ended, GatewayThread, Parts, Session};
-use super::commands::AnalysisCommand;
 use super::config::DiscordConfig;
+use super::interactions::Interactions;
 use super::rest::{DiscordRest, RestError};
 use crate::backoff::Backoff;
 use crate::shutdown::Shutdown;
@@ -72,14 +72,14 @@ enum Failure {
 pub async fn run(
     config: &DiscordConfig,
     rest: Arc<DiscordRest>,
-    command: Arc<AnalysisCommand>,
+    interactions: Arc<Interactions>,
     mut shutdown: Shutdown,
 ) {
     let Some(token) = &config.token else { return };
     let parts = Parts {
         http: serenity_http(token.expose_secret(), config.api_base_url.as_deref()),
         token: token.clone(),
-        command,
+        interactions,
         connect_timeout: config.limits.timeout,
         botwatch: tokio::runtime::Handle::current(),
     };

@@ -37,7 +37,7 @@ use tokio::sync::{Mutex, RwLock};
 use tokio::task::JoinHandle;
 
 use super::handler::Handler;
-use crate::discord::commands::AnalysisCommand;
+use crate::discord::interactions::Interactions;
 use crate::shutdown::Shutdown;
 
 /// botwatch runs one shard: interactions need no more.
@@ -59,8 +59,8 @@ pub(super) struct Parts {
     pub(super) http: Arc<Http>,
     /// The bot token, for the identify.
     pub(super) token: SecretString,
-    /// What answers `/analysis`.
-    pub(super) command: Arc<AnalysisCommand>,
+    /// What answers commands and components.
+    pub(super) interactions: Arc<Interactions>,
     /// How long opening the websocket may take.
     pub(super) connect_timeout: Duration,
     /// botwatch's runtime, where the handlers' work runs.
@@ -197,7 +197,7 @@ async fn open(url: String, parts: Parts) -> Result<Session, String> {
     })
     .map_err(|error| format!("cannot set up the shard: {error}"))?;
     let handler = Handler {
-        command: Arc::clone(&parts.command),
+        interactions: Arc::clone(&parts.interactions),
         runtime: parts.botwatch.clone(),
     };
     let runner = ShardRunner::new(ShardRunnerOptions {
