@@ -281,6 +281,12 @@ async fn a_state_file_of_the_previous_release_is_migrated_with_its_history_alert
         .map(|i| i.key.rule.as_str())
         .collect();
     assert_eq!(firing, ["stays"]);
+    let stays = &record.instances[0];
+    assert_eq!(
+        store.find_alert(stays.id()).await.unwrap().as_ref(),
+        Some(stays),
+        "an alert stored before alerts had ids is found by the id its buttons will carry"
+    );
     let due = store
         .claim(Timestamp(i64::MAX / 2), 10, Duration::from_secs(60))
         .await

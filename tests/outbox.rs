@@ -193,10 +193,13 @@ async fn a_notification_parked_by_an_earlier_release_is_parked_after_the_migrati
             event("quota", Transition::Resolved),
         ],
     ));
-    // The file as version 5 left it: no claim or parked columns, parked = due at i64::MAX.
+    // The file as version 5 left it: no claim or parked columns, parked = due at i64::MAX,
+    // no alert ids.
     let old = rusqlite::Connection::open(&path).unwrap();
     old.execute_batch(
-        "ALTER TABLE outbox DROP COLUMN claimed_until;
+        "DROP INDEX alert_instances_by_id;
+         ALTER TABLE alert_instances DROP COLUMN alert_id;
+         ALTER TABLE outbox DROP COLUMN claimed_until;
          ALTER TABLE outbox DROP COLUMN parked;
          UPDATE outbox SET next_attempt_at = 9223372036854775807, attempts = 1
            WHERE id = (SELECT MIN(id) FROM outbox);

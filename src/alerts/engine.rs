@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::id::AlertId;
 use super::instance::{AlertInstance, AlertKey, AnnouncedText, Phase};
 use super::lifecycle::{step, Tick, Timing, Transition};
 use crate::rules::{evaluate, EvalInput, Evaluation, Rule, RuleSet, Severity, Truth};
@@ -43,6 +44,13 @@ pub struct AlertEvent {
     /// The rule's destination override (`channel:`), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
+}
+
+impl AlertEvent {
+    /// The id of the alert instance (the firing) this event is about.
+    pub fn alert_id(&self) -> AlertId {
+        AlertId::of(&self.key, self.active_since)
+    }
 }
 
 /// What one poll changed.

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::id::AlertId;
 use crate::analytics::Platform;
 use crate::time::Timestamp;
 
@@ -77,6 +78,13 @@ pub struct AlertInstance {
     /// The texts last announced (at firing or the last reminder). A resolution repeats them,
     /// as Alertmanager does: "quota at 96 %, resolved" says more than the recovered value.
     pub announced: Option<AnnouncedText>,
+}
+
+impl AlertInstance {
+    /// The instance's short id, for buttons and commands (see [`AlertId`]).
+    pub fn id(&self) -> AlertId {
+        AlertId::of(&self.key, self.active_since)
+    }
 }
 
 /// The rendered texts of an alert as last announced.

@@ -5,9 +5,11 @@
 //! returns the state changes and the [`AlertEvent`]s to announce. Nothing here does I/O.
 
 mod engine;
+mod id;
 mod instance;
 pub mod lifecycle;
 
 pub use engine::{advance, firing_event, AlertEvent, Changes};
+pub use id::{AlertId, NotAnAlertId};
 pub use instance::{AlertInstance, AlertKey, AnnouncedText, Phase};
 pub use lifecycle::{Tick, Timing, Transition};

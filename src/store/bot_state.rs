@@ -9,7 +9,7 @@
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::alerts::{AlertInstance, Changes};
+use crate::alerts::{AlertId, AlertInstance, Changes};
 use crate::analytics::Snapshot;
 use crate::rules::ApiStatus;
 use crate::time::Timestamp;
@@ -79,6 +79,9 @@ impl OwnedPollCommit {
 pub trait BotStates: Send + Sync + 'static {
     /// What is remembered of a bot (nothing, for a new bot).
     async fn load_bot(&self, bot_id: &str) -> Result<BotRecord, StoreError>;
+    /// The alert instance (pending or firing) with this id, if there is one: what a button
+    /// or a command names an alert by.
+    async fn find_alert(&self, id: AlertId) -> Result<Option<AlertInstance>, StoreError>;
     /// Writes several polls, each all or nothing (state, history sample, events), in as few
     /// transactions as the store can; one result per poll, in order. Blocks the calling
     /// thread: it is called by the commit queue's writer thread, never on the runtime.

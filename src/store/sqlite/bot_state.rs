@@ -7,6 +7,7 @@ use rusqlite::OptionalExtension;
 
 use super::rows::instance_from_row;
 use super::{Database, SqliteStore};
+use crate::alerts::{AlertId, AlertInstance};
 use crate::analytics::Snapshot;
 use crate::rules::ApiStatus;
 use crate::store::history::frame;
@@ -18,6 +19,20 @@ impl BotStates for SqliteStore {
     async fn load_bot(&self, bot_id: &str) -> Result<BotRecord, StoreError> {
         let bot_id = bot_id.to_owned();
         self.run(move |database| database.load_bot(&bot_id)).await
+    }
+
+    async fn find_alert(&self, id: AlertId) -> Result<Option<AlertInstance>, StoreError> {
+        self.run(move |database| {
+            let connection = database.lock();
+            let mut statement =
+                connection.prepare_cached("SELECT * FROM alert_instances WHERE alert_id = ?1")?;
+            // Ids are hashes: two instances could share one (about once in 2^32 pairs);
+            // the id must name exactly one to be acted on.
+            let mut found = statement.query_map([id.to_i64()], instance_from_row)?;
+            let first = found.next().transpose()?;
+            Ok(first.filter(|_| found.next().is_none()))
+        })
+        .await
     }
 
     fn commit_polls(&self, commits: &[PollCommit<'_>]) -> Vec<Result<(), StoreError>> {
@@ -65,6 +80,22 @@ impl Database {
             .collect::<Result<_, _>>()?;
         Ok(record)
     }
+}
+
+/// Gives the alert instances stored by versions without ids theirs (derived from each row's
+/// key and start, so the same as the engine will give them).
+pub(super) fn fill_alert_ids(connection: &rusqlite::Connection) -> rusqlite::Result<()> {
+    let missing: Vec<(i64, AlertInstance)> = connection
+        .prepare("SELECT rowid, * FROM alert_instances WHERE alert_id IS NULL")?
+        .query_map([], |row| Ok((row.get("rowid")?, instance_from_row(row)?)))?
+        .collect::<Result<_, _>>()?;
+    for (row, instance) in missing {
+        connection.execute(
+            "UPDATE alert_instances SET alert_id = ?1 WHERE rowid = ?2",
+            [instance.id().to_i64(), row],
+        )?;
+    }
+    Ok(())
 }
 
 /// The last known snapshot as stored: a history key frame (a blob), or the JSON that earlier

@@ -124,6 +124,7 @@ fn prepare(connection: &mut Connection) -> Result<(), OpenError> {
     )?;
     migrate(connection)?;
     import_snapshots(connection)?;
+    bot_state::fill_alert_ids(connection)?;
     outbox::release_claims(connection)?;
     Ok(())
 }

@@ -79,8 +79,8 @@ pub(super) fn write_bot_state(tx: &Connection, commit: &PollCommit<'_>) -> Resul
 pub(super) fn write_changes(tx: &Connection, commit: &PollCommit<'_>) -> Result<(), StoreError> {
     for instance in &commit.changes.upserts {
         tx.prepare_cached(
-            "INSERT OR REPLACE INTO alert_instances (rule, bot_id, platform, phase, active_since, fired_at, last_notified_at, clearing_since, announced)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT OR REPLACE INTO alert_instances (rule, bot_id, platform, phase, active_since, fired_at, last_notified_at, clearing_since, announced, alert_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?
         .execute(params![
                 instance.key.rule,
@@ -92,6 +92,7 @@ pub(super) fn write_changes(tx: &Connection, commit: &PollCommit<'_>) -> Result<
                 instance.last_notified_at.map(|t| t.0),
                 instance.clearing_since.map(|t| t.0),
                 instance.announced.as_ref().map(serde_json::to_string).transpose()?,
+                instance.id().to_i64(),
             ])?;
     }
     for key in &commit.changes.removed {

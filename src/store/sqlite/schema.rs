@@ -1,7 +1,7 @@
 //! The SQLite schema, versioned with `PRAGMA user_version`: each migration runs once, in order.
 
 /// Migrations, index + 1 = the version they bring the file to.
-pub(crate) const MIGRATIONS: [&str; 6] = [
+pub(crate) const MIGRATIONS: [&str; 7] = [
     r#"
 CREATE TABLE bot_state (
     bot_id TEXT PRIMARY KEY,
@@ -83,5 +83,11 @@ CREATE TABLE history_rollups (
 ALTER TABLE outbox ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN parked INTEGER NOT NULL DEFAULT 0;
 UPDATE outbox SET parked = 1 WHERE next_attempt_at = 9223372036854775807;
+"#,
+    // Alert ids, for buttons and commands to find an alert by; the rows of earlier versions
+    // get theirs from `fill_alert_ids` (they are derived in Rust, not in SQL).
+    r#"
+ALTER TABLE alert_instances ADD COLUMN alert_id INTEGER;
+CREATE INDEX alert_instances_by_id ON alert_instances (alert_id);
 "#,
 ];
