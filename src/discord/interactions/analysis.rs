@@ -12,7 +12,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serenity::all::{
     AutocompleteChoice, CommandDataOptionValue, CommandInteraction, CommandOptionType,
     CreateAutocompleteResponse, CreateCommand, CreateCommandOption, CreateInteractionResponse,
@@ -21,7 +21,7 @@ use serenity::all::{
 
 use super::access::{Origin, Refusal};
 use super::{reply, Answer, Context};
-use crate::analytics::{AnalyticsClient, Bot};
+use crate::analytics::Bot;
 use crate::discord::analysis::{analysis_embed, AnalysisView};
 use crate::notify::message::truncate;
 use crate::store::BotRecord;
@@ -33,9 +33,6 @@ pub const NAME: &str = "analysis";
 const MAX_CHOICES: usize = 25;
 /// The longest choice value (a bot id) Discord takes.
 const MAX_CHOICE_VALUE: usize = 100;
-
-/// The analytics API and the rate limit it shares with the polls.
-pub type Upstream = (AnalyticsClient, Arc<DefaultDirectRateLimiter>);
 
 /// The command's definition, as registered with Discord.
 pub fn definition() -> CreateCommand {

@@ -21,6 +21,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use governor::DefaultDirectRateLimiter;
 use serenity::all::{
     ApplicationId, CreateCommand, CreateInteractionResponse, EditInteractionResponse, GuildId,
     Interaction,
@@ -29,10 +30,11 @@ use serenity::all::{
 use self::analysis::{AnalysisAutocomplete, AnalysisRequest};
 use super::config::DiscordConfig;
 use super::rest::{DiscordRest, RestError};
-use crate::analytics::Bot;
+use crate::analytics::{AnalyticsClient, Bot};
 use crate::store::BotStates;
 
-pub use self::analysis::Upstream;
+/// The analytics API and the rate limit it shares with the polls.
+pub type Upstream = (AnalyticsClient, Arc<DefaultDirectRateLimiter>);
 
 /// Work done after the initial response, whose result replaces it (a deferred answer).
 pub type FollowUp = Pin<Box<dyn Future<Output = EditInteractionResponse> + Send>>;
