@@ -26,8 +26,8 @@ impl BotStates for SqliteStore {
             let connection = database.lock();
             let mut statement =
                 connection.prepare_cached("SELECT * FROM alert_instances WHERE alert_id = ?1")?;
-            // Ids are hashes: two instances could share one (about once in 2^32 pairs);
-            // the id must name exactly one to be acted on.
+            // Ids are 64-bit hashes: two instances could share one (a pair does with odds of
+            // 1 in 2^64), and an id must name exactly one alert to be acted on.
             let mut found = statement.query_map([id.to_i64()], instance_from_row)?;
             let first = found.next().transpose()?;
             Ok(first.filter(|_| found.next().is_none()))
