@@ -194,10 +194,12 @@ async fn a_notification_parked_by_an_earlier_release_is_parked_after_the_migrati
         ],
     ));
     // The file as version 5 left it: no claim or parked columns, parked = due at i64::MAX,
-    // no alert ids.
+    // no alert ids, no acknowledgements.
     let old = rusqlite::Connection::open(&path).unwrap();
     old.execute_batch(
-        "DROP INDEX alert_instances_by_id;
+        "DROP TABLE acknowledgements;
+         DROP TABLE audit;
+         DROP INDEX alert_instances_by_id;
          ALTER TABLE alert_instances DROP COLUMN alert_id;
          ALTER TABLE outbox DROP COLUMN claimed_until;
          ALTER TABLE outbox DROP COLUMN parked;

@@ -1,6 +1,7 @@
 //! Durable state, split by concern: each bot's state and the poll commit ([`BotStates`]), the
 //! outbox of notifications not yet delivered ([`Outbox`]), the cards alerts are shown on
-//! ([`Cards`]) and snapshot history ([`History`]).
+//! ([`Cards`]), who acknowledged which alert and the audit trail ([`Acknowledgements`]), and
+//! snapshot history ([`History`]).
 //!
 //! Consumers take the one concern they use; [`Store`] is all of them, what a backend
 //! implements. The interface is async and makes no SQLite-only assumption: [`SqliteStore`] is
@@ -9,6 +10,7 @@
 //! history sample and the events it produced), so a crash can neither lose an event nor
 //! announce one twice; the [`CommitQueue`] groups the commits of many bots.
 
+mod acknowledgements;
 mod bot_state;
 mod cards;
 mod commit_queue;
@@ -17,6 +19,9 @@ pub mod history;
 mod outbox;
 mod sqlite;
 
+pub use acknowledgements::{
+    Acknowledged, Acknowledgement, Acknowledgements, Actor, AuditAction, AuditEntry,
+};
 pub use bot_state::{BotRecord, BotStates, OwnedPollCommit, PollCommit};
 pub use cards::{CardKey, Cards};
 pub use commit_queue::CommitQueue;
@@ -26,6 +31,6 @@ pub use outbox::{Completion, DeliveryStep, Outbox, OutboxItem, Steps};
 pub use sqlite::SqliteStore;
 
 /// Every concern of durable state: what a backend implements.
-pub trait Store: BotStates + Outbox + Cards + History {}
+pub trait Store: BotStates + Outbox + Cards + Acknowledgements + History {}
 
-impl<T: BotStates + Outbox + Cards + History> Store for T {}
+impl<T: BotStates + Outbox + Cards + Acknowledgements + History> Store for T {}

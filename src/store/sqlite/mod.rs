@@ -3,11 +3,13 @@
 //! One connection behind a mutex is plenty: a poll commits a handful of rows, and SQLite in
 //! WAL mode does thousands of such transactions a second. [`Database`] does the work
 //! synchronously; [`SqliteStore`] implements the store's async traits by running it on the
-//! blocking pool, one file per concern (`bot_state`, `outbox`, `cards`, `history`).
+//! blocking pool, one file per concern (`bot_state`, `outbox`, `cards`, `acknowledgements`,
+//! `history`).
 //!
 //! One process owns the file (a second one finds it locked), so claims on the outbox left by a
 //! process that stopped are released when the file is opened.
 
+mod acknowledgements;
 mod bot_state;
 mod cards;
 mod commit;

@@ -96,6 +96,12 @@ pub(super) fn write_changes(tx: &Connection, commit: &PollCommit<'_>) -> Result<
             ])?;
     }
     for key in &commit.changes.removed {
+        // An acknowledgement lasts as long as its firing.
+        tx.prepare_cached(
+            "DELETE FROM acknowledgements WHERE alert_id IN
+               (SELECT alert_id FROM alert_instances WHERE rule = ?1 AND bot_id = ?2 AND platform = ?3)",
+        )?
+        .execute(params![key.rule, key.bot_id, platform_column(key)])?;
         tx.prepare_cached(
             "DELETE FROM alert_instances WHERE rule = ?1 AND bot_id = ?2 AND platform = ?3",
         )?

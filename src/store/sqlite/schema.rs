@@ -1,7 +1,7 @@
 //! The SQLite schema, versioned with `PRAGMA user_version`: each migration runs once, in order.
 
 /// Migrations, index + 1 = the version they bring the file to.
-pub(crate) const MIGRATIONS: [&str; 7] = [
+pub(crate) const MIGRATIONS: [&str; 8] = [
     r#"
 CREATE TABLE bot_state (
     bot_id TEXT PRIMARY KEY,
@@ -89,5 +89,24 @@ UPDATE outbox SET parked = 1 WHERE next_attempt_at = 9223372036854775807;
     r#"
 ALTER TABLE alert_instances ADD COLUMN alert_id INTEGER;
 CREATE INDEX alert_instances_by_id ON alert_instances (alert_id);
+"#,
+    // Acknowledgements (one per firing, gone with its instance) and the audit trail of what
+    // people did to alerts.
+    r#"
+CREATE TABLE acknowledgements (
+    alert_id INTEGER PRIMARY KEY,
+    by_id TEXT NOT NULL,
+    by_name TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor_id TEXT NOT NULL,
+    actor_name TEXT NOT NULL,
+    action TEXT NOT NULL,
+    alert_id INTEGER NOT NULL,
+    subject TEXT NOT NULL
+);
 "#,
 ];
