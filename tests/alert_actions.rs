@@ -1,17 +1,27 @@
 //! What people act on alerts with, against a real SQLite file: the id a button or a command
 //! names an alert by finds that alert while it is pending or firing, and nothing once it
 //! resolved; acknowledgements record who and when, the first one stands, they go with their
-//! firing and survive a restart, and every action is in the audit trail.
+//! firing and survive a restart, every action is in the audit trail, and the reminders of an
+//! acknowledged alert are muted while its resolution is still delivered.
 
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
-use botwatch::alerts::{AlertInstance, AlertKey, Changes, Phase};
+use botwatch::alerts::{AlertEvent, AlertInstance, AlertKey, Changes, Phase, Transition};
+use botwatch::metrics::Metrics;
+use botwatch::notify::delivery::{Delivery, Pass};
+use botwatch::notify::mute::Mute;
 use botwatch::rules::ApiStatus;
+use botwatch::rules::Severity;
 use botwatch::store::{
-    Acknowledged, Acknowledgement, Acknowledgements, Actor, AuditAction, BotStates,
+    Acknowledged, Acknowledgement, Acknowledgements, Actor, AuditAction, BotStates, Outbox,
     OwnedPollCommit, SqliteStore,
 };
 use botwatch::time::Timestamp;
+use support::Recorder;
 
 fn firing(rule: &str, active_since: i64) -> AlertInstance {
     AlertInstance {
@@ -26,6 +36,24 @@ fn firing(rule: &str, active_since: i64) -> AlertInstance {
         last_notified_at: Some(Timestamp(active_since)),
         clearing_since: None,
         announced: None,
+    }
+}
+
+/// An event of `alert`'s firing.
+fn event(alert: &AlertInstance, transition: Transition) -> AlertEvent {
+    AlertEvent {
+        transition,
+        key: alert.key.clone(),
+        bot_name: "Support".into(),
+        severity: Severity::Warning,
+        labels: BTreeMap::new(),
+        summary: format!("{} {transition:?}", alert.key.rule),
+        description: None,
+        value: None,
+        active_since: alert.active_since,
+        fired_at: alert.fired_at,
+        at: Timestamp(50_000),
+        channel: None,
     }
 }
 
@@ -201,5 +229,54 @@ async fn withdrawing_an_acknowledgement_is_audited_with_every_action_newest_firs
         store.audit_trail(1).await.unwrap().len(),
         1,
         "at most the limit"
+    );
+}
+
+#[tokio::test]
+async fn reminders_of_an_acknowledged_alert_are_muted_but_its_resolution_is_delivered() {
+    let dir = tempfile::tempdir().unwrap();
+    let quota = firing("quota-high", 1_000);
+    let other = firing("api-down", 2_000);
+    let store = Arc::new(store_with(&dir, &[&quota, &other]));
+    let ana = person("101", "ana");
+    store
+        .acknowledge(&quota, &ana, Timestamp(5_000))
+        .await
+        .unwrap();
+    let events = vec![
+        event(&quota, Transition::Reminder),
+        event(&other, Transition::Reminder),
+        event(&quota, Transition::Resolved),
+    ];
+    store
+        .commit_poll(
+            &poll(Changes {
+                events,
+                ..Changes::default()
+            })
+            .borrowed(),
+        )
+        .unwrap();
+
+    let recorder = Arc::new(Recorder::default());
+    let mute = Mute::new(store.clone());
+    let delivery = Delivery::new(
+        store.clone(),
+        mute,
+        recorder.clone(),
+        Arc::new(Metrics::new()),
+    );
+    assert_eq!(delivery.deliver_due().await.unwrap(), Pass::Drained);
+
+    let delivered: Vec<String> = recorder
+        .delivered()
+        .into_iter()
+        .map(|(_, e)| e.summary)
+        .collect();
+    assert_eq!(delivered, ["api-down Reminder", "quota-high Resolved"]);
+    assert_eq!(
+        store.outbox_len().await.unwrap(),
+        0,
+        "the muted reminder left the outbox too"
     );
 }

@@ -77,7 +77,8 @@ discord:
         config: discord,
         bots: config.bots.clone(),
         upstream: pipeline.upstream(),
-        store,
+        store: store.clone(),
+        acknowledgements: store,
     };
     let interactions = Interactions::new(rest, context);
     Harness {

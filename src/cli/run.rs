@@ -160,7 +160,8 @@ fn spawn_gateway(
         config: discord.clone(),
         bots: config.bots.clone(),
         upstream: pipeline.upstream(),
-        store,
+        store: store.clone(),
+        acknowledgements: store,
     };
     let interactions = Arc::new(Interactions::new(rest.clone(), context));
     Some(tokio::spawn(async move {

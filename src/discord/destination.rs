@@ -24,11 +24,12 @@ pub enum Destination {
 }
 
 impl Destination {
-    /// `message` as this destination takes it: webhooks accept neither nonces nor replies.
+    /// `message` as this destination takes it: webhooks accept neither nonces nor replies,
+    /// and a webhook the application does not own cannot carry buttons.
     pub fn adapt(&self, message: ChatMessage) -> ChatMessage {
         match self {
             Destination::Channel(_) => message,
-            Destination::Webhook(_) => message.for_edit(),
+            Destination::Webhook(_) => message.for_edit().without_components(),
         }
     }
 }

@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod analysis;
 mod buckets;
+pub mod card_buttons;
 pub mod config;
 pub mod destination;
 pub mod gateway;

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serenity::model::id::MessageId;
 
+use super::card_buttons;
 use super::config::DiscordConfig;
 use super::destination::Destination;
 use super::nonce::{digest_nonce, nonce};
@@ -145,10 +146,11 @@ impl DiscordNotifier {
                 // An earlier attempt's edit was accepted; only what came after it is left.
                 card = Some(card_id);
             } else {
-                match self
-                    .edit(&name, destination, card_id, card_update(event))
-                    .await
-                {
+                let update = match event.transition {
+                    Transition::Resolved => card_update(event).components(card_buttons::none()),
+                    _ => card_update(event),
+                };
+                match self.edit(&name, destination, card_id, update).await {
                     Ok(()) => {
                         card = Some(card_id);
                         self.record_step(id, DeliveryStep::CardEdited).await;
@@ -170,13 +172,14 @@ impl DiscordNotifier {
                 self.post(&name, destination, reply).await?;
             }
             None => {
-                let card_id = self
-                    .post(
-                        &name,
-                        destination,
-                        new_card(event, role, &nonce(id, event, 'c')),
-                    )
-                    .await?;
+                let mut message = new_card(event, role, &nonce(id, event, 'c'));
+                if event.transition != Transition::Resolved {
+                    // Unacknowledged: reminders of an acknowledged alert are muted before
+                    // they reach a sink (`notify::mute`).
+                    let buttons = card_buttons::components(event.alert_id(), false);
+                    message = message.components(buttons);
+                }
+                let card_id = self.post(&name, destination, message).await?;
                 cards.save(card_id).await?;
             }
         }

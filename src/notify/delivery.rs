@@ -3,13 +3,15 @@
 //! Each pass claims what is due and completes every claim: an event leaves the outbox only
 //! when the notifier accepted it, so a crash or restart resumes where it stopped. A retryable failure stops the pass and waits (the receiver's
 //! `retry after`, or exponential backoff), keeping events in the order they happened; a
-//! rejected event is parked for inspection and never looped on.
+//! rejected event is parked for inspection and never looped on. What the [`Mute`] stage mutes
+//! (reminders of acknowledged alerts) leaves the outbox without reaching the notifier.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use super::mute::Mute;
 use super::{DeliveryError, Notifier};
 use crate::backoff::exponential;
 use crate::metrics::Metrics;
@@ -31,6 +33,7 @@ const CLAIM_LEASE: Duration = Duration::from_secs(600);
 #[derive(Clone)]
 pub struct Delivery {
     store: Arc<dyn Outbox>,
+    mute: Mute,
     notifier: Arc<dyn Notifier>,
     wake: Arc<Notify>,
     metrics: Arc<Metrics>,
@@ -46,14 +49,16 @@ pub enum Pass {
 }
 
 impl Delivery {
-    /// Delivers the outbox of `store` through `notifier`.
+    /// Delivers the outbox of `store` through `notifier`, but what `mute` mutes.
     pub fn new(
         store: Arc<dyn Outbox>,
+        mute: Mute,
         notifier: Arc<dyn Notifier>,
         metrics: Arc<Metrics>,
     ) -> Delivery {
         Delivery {
             store,
+            mute,
             notifier,
             wake: Arc::new(Notify::new()),
             metrics,
@@ -75,6 +80,13 @@ impl Delivery {
                 .await?;
             if due.is_empty() {
                 return self.waiting().await;
+            }
+            let (due, muted) = self.mute.split(due).await;
+            for item in &muted {
+                self.store.complete(item.id, Completion::Delivered).await?;
+            }
+            if due.is_empty() {
+                continue;
             }
             let mut results = self.notifier.deliver_batch(&due).await;
             let attempted = results.len();

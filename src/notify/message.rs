@@ -229,6 +229,8 @@ pub struct ChatMessage {
     nonce: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     enforce_nonce: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    components: Option<serde_json::Value>,
 }
 
 impl ChatMessage {
@@ -277,6 +279,20 @@ impl ChatMessage {
     pub fn nonce(mut self, nonce: &str) -> Self {
         self.nonce = Some(truncate(nonce, limits::NONCE));
         self.enforce_nonce = Some(true);
+        self
+    }
+
+    /// Sets the message's buttons, as the sink built them (in the sink's own shape: this
+    /// module knows no sink's components). An empty list removes the buttons an edited
+    /// message has; a message without any leaves them as they are.
+    pub fn components(mut self, components: serde_json::Value) -> Self {
+        self.components = Some(components);
+        self
+    }
+
+    /// The same message without buttons (for destinations that cannot carry them).
+    pub fn without_components(mut self) -> Self {
+        self.components = None;
         self
     }
 

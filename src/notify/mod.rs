@@ -10,6 +10,7 @@ mod console;
 pub mod delivery;
 pub mod digest;
 pub mod message;
+pub mod mute;
 pub mod render;
 mod tee;
 

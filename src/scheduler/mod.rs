@@ -14,6 +14,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use crate::analytics::{AnalyticsClient, Bot, ClientSettings, PollError};
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::notify::mute::Mute;
 use crate::notify::{Delivery, Notifier};
 use crate::rules::RuleSet;
 use crate::shutdown::Shutdown;
@@ -82,7 +83,12 @@ impl Pipeline {
             commits,
             client,
             rules: std::sync::RwLock::new(rules),
-            outbox: Delivery::new(store.clone(), notifier, metrics.clone()),
+            outbox: Delivery::new(
+                store.clone(),
+                Mute::new(store.clone()),
+                notifier,
+                metrics.clone(),
+            ),
             store,
             limiter: Arc::new(RateLimiter::direct(quota)),
             poll_interval: config.analytics.poll_interval,

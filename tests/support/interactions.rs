@@ -37,12 +37,27 @@ pub fn analysis(asker: Asker<'_>, token: &str) -> Interaction {
 
 /// [`analysis`] as the JSON of Discord's `INTERACTION_CREATE` event.
 pub fn analysis_json(asker: Asker<'_>, token: &str) -> Value {
-    let user = json!({"id": asker.user, "username": "ops-person", "discriminator": "0", "global_name": null, "avatar": null});
+    let data = json!({"id": "700000000000000001", "name": "analysis", "type": 1, "options": asker.options});
+    interaction_json(&asker, asker.kind, data, token)
+}
+
+/// A press of the button `custom_id` on `message` (Discord's Message object), as the gateway
+/// delivers it; its token is `token`.
+pub fn button_press(asker: Asker<'_>, custom_id: &str, message: Value, token: &str) -> Interaction {
+    let data = json!({"custom_id": custom_id, "component_type": 2});
+    let mut payload = interaction_json(&asker, 3, data, token);
+    payload["message"] = message;
+    serde_json::from_value(payload).expect("a valid interaction payload")
+}
+
+/// An interaction of `kind` with `data`, made by `asker`.
+fn interaction_json(asker: &Asker<'_>, kind: u8, data: Value, token: &str) -> Value {
+    let user = json!({"id": asker.user, "username": "ops-person", "discriminator": "0", "global_name": "Ana Ops", "avatar": null});
     let mut payload = json!({
         "id": "900000000000000001",
         "application_id": "800000000000000001",
-        "type": asker.kind,
-        "data": {"id": "700000000000000001", "name": "analysis", "type": 1, "options": asker.options},
+        "type": kind,
+        "data": data,
         "channel_id": "111",
         "token": token,
         "version": 1,

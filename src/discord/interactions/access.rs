@@ -1,7 +1,7 @@
 //! Who may do what, where: every interaction is checked against the configured guilds and
 //! the roles allowed for what it asks, before anything else is read or asked.
 
-use serenity::all::{CommandInteraction, GuildId, Member, UserId};
+use serenity::all::{CommandInteraction, ComponentInteraction, GuildId, Member, UserId};
 
 use crate::discord::config::DiscordConfig;
 
@@ -34,6 +34,15 @@ impl Origin {
             guild: command.guild_id,
             member: command.member.clone(),
             user: command.user.id,
+        }
+    }
+
+    /// Where `component` (a button) was pressed, and by whom.
+    pub fn of_component(component: &ComponentInteraction) -> Origin {
+        Origin {
+            guild: component.guild_id,
+            member: component.member.clone().map(Box::new),
+            user: component.user.id,
         }
     }
 

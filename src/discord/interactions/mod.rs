@@ -1,5 +1,5 @@
 //! Interactions: what people ask of botwatch in Discord — slash commands, their
-//! autocompletion and, as they come, buttons and menus on alert cards.
+//! autocompletion, and the buttons on alert cards.
 //!
 //! Shaped as mini-redis's `src/cmd/`: one module per command, each with the same small shape —
 //! `parse` the interaction into a typed request, `handle` it, return an [`Answer`] — and one
@@ -14,7 +14,9 @@
 //! type is written out here.
 
 pub mod access;
+pub mod acknowledge;
 pub mod analysis;
+pub mod custom_id;
 mod reply;
 
 use std::future::Future;
@@ -27,11 +29,13 @@ use serenity::all::{
     Interaction,
 };
 
+use self::acknowledge::CardButtonPress;
 use self::analysis::{AnalysisAutocomplete, AnalysisRequest};
+use self::custom_id::UnknownButton;
 use super::config::DiscordConfig;
 use super::rest::{DiscordRest, RestError};
 use crate::analytics::{AnalyticsClient, Bot};
-use crate::store::BotStates;
+use crate::store::{Acknowledgements, BotStates};
 
 /// The analytics API and the rate limit it shares with the polls.
 pub type Upstream = (AnalyticsClient, Arc<DefaultDirectRateLimiter>);
@@ -63,6 +67,10 @@ pub enum Request {
     Analysis(AnalysisRequest),
     /// Typing in `/analysis`'s `bot` option.
     AnalysisAutocomplete(AnalysisAutocomplete),
+    /// Acknowledge or Unacknowledge pressed on an alert card.
+    CardButton(CardButtonPress),
+    /// A button botwatch does not know (another version's, or garbage).
+    UnknownButton(UnknownButton),
 }
 
 impl Request {
@@ -76,6 +84,10 @@ impl Request {
             Interaction::Autocomplete(command) if command.data.name == analysis::NAME => Some(
                 Request::AnalysisAutocomplete(AnalysisAutocomplete::parse(command)),
             ),
+            Interaction::Component(component) => Some(match CardButtonPress::parse(component) {
+                Ok(press) => Request::CardButton(press),
+                Err(unknown) => Request::UnknownButton(unknown),
+            }),
             _ => None,
         }
     }
@@ -91,6 +103,8 @@ pub struct Context {
     pub upstream: Upstream,
     /// Alert state and last snapshots.
     pub store: Arc<dyn BotStates>,
+    /// Who acknowledged which alert.
+    pub acknowledgements: Arc<dyn Acknowledgements>,
 }
 
 /// Answers interactions: routes each to its handler.
@@ -117,6 +131,10 @@ impl Interactions {
             Request::Analysis(request) => self.analysis.handle(request).await,
             Request::AnalysisAutocomplete(request) => {
                 Answer::now(self.analysis.autocomplete(request))
+            }
+            Request::CardButton(press) => acknowledge::handle(&self.context, press).await,
+            Request::UnknownButton(unknown) => {
+                Answer::now(reply::private_text(unknown.to_string()))
             }
         })
     }

@@ -202,6 +202,13 @@ impl FakeDiscord {
             .collect()
     }
 
+    /// A message as Discord's Message object (what an interaction on it carries), by its id.
+    pub fn message_object(&self, id: &str) -> Option<Value> {
+        let state = self.shared.lock();
+        let found = state.messages.iter().find(|m| m.stored.id == id);
+        found.map(render::render_message)
+    }
+
     /// Schema errors and limit violations, each as `METHOD PATH: message`.
     pub fn violations(&self) -> Vec<String> {
         self.shared.lock().violations.clone()
