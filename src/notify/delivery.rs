@@ -74,29 +74,35 @@ impl Delivery {
     /// to try again.
     pub async fn deliver_due(&self) -> Result<Pass, StoreError> {
         loop {
-            let due = self
+            let claimed = self
                 .store
                 .claim(Timestamp::now(), BATCH, CLAIM_LEASE)
                 .await?;
-            if due.is_empty() {
+            if claimed.is_empty() {
                 return self.waiting().await;
             }
-            let (due, muted) = self.mute.split(due).await;
-            for item in &muted {
-                self.store.complete(item.id, Completion::Delivered).await?;
-            }
-            if due.is_empty() {
-                continue;
-            }
-            let mut results = self.notifier.deliver_batch(&due).await;
+            let (due, muted) = self.mute.split(claimed).await;
+            let mut results = match due.is_empty() {
+                true => Vec::new(),
+                false => self.notifier.deliver_batch(&due).await,
+            };
             let attempted = results.len();
             let mut retry_in: Option<Duration> = None;
             let mut store_error = None;
-            for item in &due {
-                // Items after a retryable failure were not attempted: they stay due.
-                let completion = match results.iter().position(|(id, _)| *id == item.id) {
-                    Some(at) => self.completion(item, results.swap_remove(at).1),
-                    None => (Completion::Released, None),
+            for (item, is_muted) in due
+                .iter()
+                .map(|i| (i, false))
+                .chain(muted.iter().map(|i| (i, true)))
+            {
+                let completion = if is_muted {
+                    self.metrics.delivery("muted");
+                    (Completion::Delivered, None)
+                } else {
+                    // Items after a retryable failure were not attempted: they stay due.
+                    match results.iter().position(|(id, _)| *id == item.id) {
+                        Some(at) => self.completion(item, results.swap_remove(at).1),
+                        None => (Completion::Released, None),
+                    }
                 };
                 if let Some(wait) = completion.1 {
                     retry_in = Some(retry_in.map_or(wait, |w| w.min(wait)));
@@ -110,7 +116,7 @@ impl Delivery {
             if let Some(error) = store_error {
                 return Err(error);
             }
-            if attempted == 0 {
+            if attempted == 0 && !due.is_empty() {
                 // A notifier that tried nothing: do not spin on it.
                 return Ok(Pass::RetryIn(Duration::from_secs(1)));
             }
