@@ -111,8 +111,8 @@ async fn acknowledging_a_card_shows_who_on_it_and_unacknowledging_brings_the_but
     let ack = format!("bw1:ack:{alert}");
     assert_eq!(
         buttons(&card.body),
-        std::slice::from_ref(&ack),
-        "the card carries its Acknowledge button"
+        [ack.clone(), format!("bw1:analyze:{alert}")],
+        "the card carries its Acknowledge and Analyze buttons"
     );
 
     let interactions = interactions(&h, &pipeline, h.config.discord.clone().unwrap());
@@ -131,7 +131,10 @@ async fn acknowledging_a_card_shows_who_on_it_and_unacknowledging_brings_the_but
         answer["data"]["embeds"][0]["title"], "quota 900 on Support",
         "the card is kept"
     );
-    assert_eq!(buttons(&answer["data"]), [format!("bw1:unack:{alert}")]);
+    assert_eq!(
+        buttons(&answer["data"]),
+        [format!("bw1:unack:{alert}"), format!("bw1:analyze:{alert}")]
+    );
     let stored = pipeline
         .store()
         .acknowledgement(alert)
@@ -151,7 +154,7 @@ async fn acknowledging_a_card_shows_who_on_it_and_unacknowledging_brings_the_but
     let answer = &h.fake.callbacks("t-unack")[0];
     assert_eq!(answer["type"], 7);
     assert_eq!(acknowledged_field(&answer["data"]), None);
-    assert_eq!(buttons(&answer["data"]), [ack]);
+    assert_eq!(buttons(&answer["data"])[0], ack);
     assert_eq!(pipeline.store().acknowledgement(alert).await.unwrap(), None);
 
     bot_loop.poll_once().await.unwrap();
@@ -250,6 +253,39 @@ async fn presses_from_elsewhere_without_the_role_on_a_resolved_alert_or_unknown_
             .unwrap()
             .contains("has resolved"),
         "{answer}"
+    );
+    h.fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn analyze_on_a_card_shows_the_bots_analysis_to_the_presser_alone() {
+    let h = DiscordHarness::new(vec![quota(900)]).await;
+    let Fired {
+        pipeline,
+        alert,
+        card,
+        ..
+    } = fired(&h).await;
+    let interactions = interactions(&h, &pipeline, h.config.discord.clone().unwrap());
+
+    let analyze = format!("bw1:analyze:{alert}");
+    interactions
+        .respond(&press(&h, &card, &analyze, "t-analyze"))
+        .await
+        .unwrap();
+    let answer = &h.fake.callbacks("t-analyze")[0];
+    assert_eq!(
+        answer["type"], 4,
+        "a message of its own: the card is left as it is"
+    );
+    assert_eq!(answer["data"]["flags"], 64, "only the presser sees it");
+    let embed = &answer["data"]["embeds"][0];
+    assert_eq!(embed["title"], "📊 Support (b1)");
+    assert!(embed.to_string().contains("900 / 1000 used"), "{embed}");
+    assert_eq!(
+        h.sim.served("b1"),
+        1,
+        "fresh data is answered from the store"
     );
     h.fake.assert_no_violations();
 }

@@ -1,5 +1,6 @@
 //! The buttons on an alert's card in a channel: **Acknowledge** while nobody has, then
-//! **Unacknowledge**; none once the alert resolved. Built with serenity's builders; each
+//! **Unacknowledge**, and **Analyze** (the bot's `/analysis`, for the presser alone); none
+//! once the alert resolved. Built with serenity's builders; each
 //! button's `custom_id` names its action and the alert's firing (see
 //! [`super::interactions::custom_id`]).
 
@@ -19,7 +20,10 @@ pub fn rows(alert: AlertId, acknowledged: bool) -> Vec<CreateActionRow> {
             .label("Acknowledge")
             .style(ButtonStyle::Primary)
     };
-    vec![CreateActionRow::Buttons(vec![button])]
+    let analyze = CreateButton::new(CardAction::Analyze(alert).to_string())
+        .label("Analyze")
+        .style(ButtonStyle::Secondary);
+    vec![CreateActionRow::Buttons(vec![button, analyze])]
 }
 
 /// [`rows`] as the components of a message the sink sends.

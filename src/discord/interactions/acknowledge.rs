@@ -14,7 +14,6 @@ use serenity::all::{
 };
 
 use super::access::Origin;
-use super::custom_id::{CardAction, UnknownButton};
 use super::{reply, Answer, Context};
 use crate::alerts::{AlertId, AlertInstance};
 use crate::discord::card_buttons;
@@ -25,31 +24,37 @@ use crate::time::Timestamp;
 /// The name of the card's field that says who acknowledged the alert.
 const ACKNOWLEDGED: &str = "Acknowledged";
 
-/// A press of a card's button, parsed.
-pub struct CardButtonPress {
+/// A press of Acknowledge or Unacknowledge, parsed.
+pub struct AcknowledgePress {
     origin: Origin,
-    action: CardAction,
+    alert: AlertId,
+    acknowledge: bool,
     card: Box<Message>,
     actor: Actor,
 }
 
-impl CardButtonPress {
-    /// The press `component` is, or why it is none botwatch knows.
-    pub fn parse(component: &ComponentInteraction) -> Result<CardButtonPress, UnknownButton> {
-        Ok(CardButtonPress {
+impl AcknowledgePress {
+    /// The press `component` is: acknowledging `alert`, or (`acknowledge: false`) withdrawing.
+    pub fn parse(
+        component: &ComponentInteraction,
+        alert: AlertId,
+        acknowledge: bool,
+    ) -> AcknowledgePress {
+        AcknowledgePress {
             origin: Origin::of_component(component),
-            action: CardAction::parse(&component.data.custom_id)?,
+            alert,
+            acknowledge,
             card: component.message.clone(),
             actor: Actor {
                 id: component.user.id.to_string(),
                 name: component.user.display_name().to_owned(),
             },
-        })
+        }
     }
 }
 
 /// Answers a press of Acknowledge or Unacknowledge.
-pub async fn handle(context: &Context, press: CardButtonPress) -> Answer {
+pub async fn handle(context: &Context, press: AcknowledgePress) -> Answer {
     let config = &context.config;
     if let Err(refusal) = press
         .origin
@@ -57,16 +62,16 @@ pub async fn handle(context: &Context, press: CardButtonPress) -> Answer {
     {
         return Answer::now(reply::private_text(refusal.to_string()));
     }
-    let alert = press.action.alert();
+    let alert = press.alert;
     let found = match context.store.find_alert(alert).await {
         Ok(Some(found)) => found,
         Ok(None) => return Answer::now(reply::private_text(RESOLVED)),
         Err(error) => return Answer::now(not_recorded(error)),
     };
     let now = Timestamp::now();
-    let outcome = match press.action {
-        CardAction::Acknowledge(_) => acknowledge(context, &found, &press.actor, now).await,
-        CardAction::Unacknowledge(_) => unacknowledge(context, &found, &press.actor, now).await,
+    let outcome = match press.acknowledge {
+        true => acknowledge(context, &found, &press.actor, now).await,
+        false => unacknowledge(context, &found, &press.actor, now).await,
     };
     match outcome {
         Ok(Outcome::Show(shown)) => Answer::now(CreateInteractionResponse::UpdateMessage(card(

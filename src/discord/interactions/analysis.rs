@@ -21,11 +21,15 @@ use serenity::all::{
 
 use super::access::{Origin, Refusal};
 use super::{reply, Answer, Context};
+use crate::alerts::AlertId;
 use crate::analytics::Bot;
 use crate::discord::analysis::{analysis_embed, AnalysisView};
 use crate::notify::message::truncate;
 use crate::store::BotRecord;
 use crate::time::Timestamp;
+
+/// What Analyze on the card of an alert that is gone answers.
+const GONE: &str = "This alert has resolved; ask /analysis about its bot.";
 
 /// The command's name.
 pub const NAME: &str = "analysis";
@@ -168,6 +172,28 @@ impl Analysis {
             response: CreateInteractionResponse::Defer(reply::message(request.private)),
             follow_up: Some(Box::pin(refresh(context, bot, record))),
         }
+    }
+
+    /// Answers Analyze on an alert's card: the `/analysis` of the alert's bot, to the presser
+    /// alone.
+    pub async fn handle_alert(&self, origin: Origin, alert: AlertId) -> Answer {
+        if let Err(refusal) = self.check(&origin) {
+            return Answer::now(reply::private_text(refusal.to_string()));
+        }
+        let bot = match self.context.store.find_alert(alert).await {
+            Ok(Some(instance)) => instance.key.bot_id,
+            Ok(None) => return Answer::now(reply::private_text(GONE)),
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the alert for Analyze");
+                return Answer::now(reply::private_text(GONE));
+            }
+        };
+        let request = AnalysisRequest {
+            origin,
+            bot: Some(bot),
+            private: true,
+        };
+        self.handle(request).await
     }
 
     /// Offers the configured bots whose name or id contains what was typed.

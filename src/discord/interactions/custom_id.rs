@@ -20,6 +20,8 @@ pub enum CardAction {
     Acknowledge(AlertId),
     /// Withdraw the acknowledgement.
     Unacknowledge(AlertId),
+    /// Show the alert's bot's `/analysis`, to the presser alone.
+    Analyze(AlertId),
 }
 
 impl CardAction {
@@ -27,13 +29,16 @@ impl CardAction {
         match self {
             CardAction::Acknowledge(_) => "ack",
             CardAction::Unacknowledge(_) => "unack",
+            CardAction::Analyze(_) => "analyze",
         }
     }
 
     /// The alert acted on.
     pub fn alert(self) -> AlertId {
         match self {
-            CardAction::Acknowledge(alert) | CardAction::Unacknowledge(alert) => alert,
+            CardAction::Acknowledge(alert)
+            | CardAction::Unacknowledge(alert)
+            | CardAction::Analyze(alert) => alert,
         }
     }
 
@@ -49,6 +54,7 @@ impl CardAction {
         match verb {
             "ack" => Ok(CardAction::Acknowledge(alert)),
             "unack" => Ok(CardAction::Unacknowledge(alert)),
+            "analyze" => Ok(CardAction::Analyze(alert)),
             _ => Err(UnknownButton),
         }
     }
@@ -79,6 +85,7 @@ mod tests {
         for action in [
             CardAction::Acknowledge(alert()),
             CardAction::Unacknowledge(alert()),
+            CardAction::Analyze(alert()),
         ] {
             let custom_id = action.to_string();
             assert!(custom_id.len() <= 100, "{custom_id}");

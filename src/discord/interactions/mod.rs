@@ -29,11 +29,13 @@ use serenity::all::{
     Interaction,
 };
 
-use self::acknowledge::CardButtonPress;
+use self::access::Origin;
+use self::acknowledge::AcknowledgePress;
 use self::analysis::{AnalysisAutocomplete, AnalysisRequest};
-use self::custom_id::UnknownButton;
+use self::custom_id::{CardAction, UnknownButton};
 use super::config::DiscordConfig;
 use super::rest::{DiscordRest, RestError};
+use crate::alerts::AlertId;
 use crate::analytics::{AnalyticsClient, Bot};
 use crate::store::{Acknowledgements, BotStates};
 
@@ -68,7 +70,9 @@ pub enum Request {
     /// Typing in `/analysis`'s `bot` option.
     AnalysisAutocomplete(AnalysisAutocomplete),
     /// Acknowledge or Unacknowledge pressed on an alert card.
-    CardButton(CardButtonPress),
+    Acknowledge(AcknowledgePress),
+    /// Analyze pressed on an alert card.
+    AnalyzeAlert(Origin, AlertId),
     /// A button botwatch does not know (another version's, or garbage).
     UnknownButton(UnknownButton),
 }
@@ -84,10 +88,19 @@ impl Request {
             Interaction::Autocomplete(command) if command.data.name == analysis::NAME => Some(
                 Request::AnalysisAutocomplete(AnalysisAutocomplete::parse(command)),
             ),
-            Interaction::Component(component) => Some(match CardButtonPress::parse(component) {
-                Ok(press) => Request::CardButton(press),
-                Err(unknown) => Request::UnknownButton(unknown),
-            }),
+            Interaction::Component(component) => {
+                let press = |alert, acknowledge| {
+                    Request::Acknowledge(AcknowledgePress::parse(component, alert, acknowledge))
+                };
+                Some(match CardAction::parse(&component.data.custom_id) {
+                    Ok(CardAction::Acknowledge(alert)) => press(alert, true),
+                    Ok(CardAction::Unacknowledge(alert)) => press(alert, false),
+                    Ok(CardAction::Analyze(alert)) => {
+                        Request::AnalyzeAlert(Origin::of_component(component), alert)
+                    }
+                    Err(unknown) => Request::UnknownButton(unknown),
+                })
+            }
             _ => None,
         }
     }
@@ -132,7 +145,8 @@ impl Interactions {
             Request::AnalysisAutocomplete(request) => {
                 Answer::now(self.analysis.autocomplete(request))
             }
-            Request::CardButton(press) => acknowledge::handle(&self.context, press).await,
+            Request::Acknowledge(press) => acknowledge::handle(&self.context, press).await,
+            Request::AnalyzeAlert(origin, alert) => self.analysis.handle_alert(origin, alert).await,
             Request::UnknownButton(unknown) => {
                 Answer::now(reply::private_text(unknown.to_string()))
             }
