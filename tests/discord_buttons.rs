@@ -181,7 +181,7 @@ async fn presses_from_elsewhere_without_the_role_on_a_resolved_alert_or_unknown_
     let ack = format!("bw1:ack:{alert}");
     let mut discord = h.config.discord.clone().unwrap();
     discord.guilds = vec![555];
-    discord.analysis.roles = vec!["42".into()];
+    discord.action_roles = vec!["42".into()];
     let interactions = interactions(&h, &pipeline, discord);
     let message = || h.fake.message_object(&card.id).unwrap();
 

@@ -285,6 +285,23 @@ mod tests {
     }
 
     #[test]
+    fn who_may_act_on_alerts_defaults_to_the_analysis_roles_and_can_be_set_apart() {
+        let discord = |extra: &str| {
+            let text = format!(
+                "{CONFIG}discord:\n  destinations: {{ops: {{webhook: 'http://127.0.0.1:9/api/webhooks/1/tokentoken'}}}}\n  route: {{default: ops}}\n  analysis: {{roles: ['41']}}\n{extra}"
+            );
+            let config = Config::parse("c.yaml", &text, Path::new("."), &env).unwrap();
+            config.discord.unwrap().action_roles
+        };
+        assert_eq!(discord(""), ["41"]);
+        assert_eq!(discord("  actions: {roles: ['42', '43']}\n"), ["42", "43"]);
+        assert!(
+            discord("  actions: {roles: []}\n").is_empty(),
+            "anyone in the guilds"
+        );
+    }
+
+    #[test]
     fn unknown_keys_are_reported_with_their_position() {
         let text = CONFIG.replace("poll_interval", "pol_interval");
         let err = Config::parse("c.yaml", &text, Path::new("."), &env).unwrap_err();

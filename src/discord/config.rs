@@ -30,6 +30,15 @@ pub struct RawDiscord {
     limits: Limits,
     #[serde(default)]
     analysis: AnalysisSettings,
+    #[serde(default)]
+    actions: RawActions,
+}
+
+/// `discord.actions` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawActions {
+    roles: Option<Vec<String>>,
 }
 
 fn gateway_on() -> bool {
@@ -162,6 +171,10 @@ pub struct DiscordConfig {
     pub limits: Limits,
     /// The `/analysis` command.
     pub analysis: AnalysisSettings,
+    /// Who may act on alerts (the buttons on cards): members with one of these role ids;
+    /// anyone in the configured guilds when empty. `discord.actions.roles`, or the `/analysis`
+    /// roles when it is not set.
+    pub action_roles: Vec<String>,
 }
 
 impl RawDiscord {
@@ -222,6 +235,15 @@ impl RawDiscord {
         for role in self.mention_roles.values() {
             parse_id(role, "role")?;
         }
+        let action_roles = match self.actions.roles {
+            Some(roles) => {
+                for role in &roles {
+                    parse_id(role, "role").map_err(|e| format!("discord.actions.roles: {e}"))?;
+                }
+                roles
+            }
+            None => self.analysis.roles.clone(),
+        };
         Ok(DiscordConfig {
             token: token.map(SecretString::from),
             api_base_url: self.api_base_url.map(|u| u.to_string()),
@@ -238,6 +260,7 @@ impl RawDiscord {
             mention_roles: self.mention_roles,
             limits: self.limits,
             analysis: self.analysis,
+            action_roles,
         })
     }
 }
@@ -261,6 +284,7 @@ impl DiscordConfig {
             mention_roles: BySeverity::default(),
             limits: Limits::default(),
             analysis: AnalysisSettings::default(),
+            action_roles: Vec::new(),
         }
     }
 

@@ -319,6 +319,8 @@ pub fn broken_configs() -> Vec<(&'static str, String, &'static str)> {
          "botwatch.yaml:6:3: destination `ops`:"),
         ("channel without a bot token", discord("  destinations: {ops: {channel: '111'}}\n  route: {default: ops}\n"),
          "botwatch.yaml:6:3: destination `ops` is a channel, which needs `discord.token`"),
+        ("action role that is not an id", discord("  destinations: {ops: {webhook: 'http://127.0.0.1:9/api/webhooks/1/tokentoken'}}\n  route: {default: ops}\n  actions: {roles: ['ops-team']}\n"),
+         "botwatch.yaml:6:3: discord.actions.roles: `ops-team` is not a role id"),
         ("gateway switch not true or false", discord("  gateway: maybe\n  destinations: {ops: {webhook: 'http://127.0.0.1:9/api/webhooks/1/t'}}\n  route: {default: ops}\n"),
          "botwatch.yaml:6:12: invalid config: invalid boolean"),
         ("a list instead of a mapping", "- analytics\n- bots\n".into(),

@@ -6,7 +6,8 @@
 //! UPDATE_MESSAGE, the interaction's own response, so nothing else is sent. An acknowledged
 //! alert gets no reminders (`notify::mute`); its resolution still comes.
 //!
-//! Who may press them: the roles allowed to use `/analysis`, in the configured guilds.
+//! Who may press them: `discord.actions.roles` (by default the `/analysis` roles), in the
+//! configured guilds.
 
 use serenity::all::{
     ComponentInteraction, CreateEmbed, CreateInteractionResponse, CreateInteractionResponseMessage,
@@ -58,7 +59,7 @@ pub async fn handle(context: &Context, press: AcknowledgePress) -> Answer {
     let config = &context.config;
     if let Err(refusal) = press
         .origin
-        .check(config, &config.analysis.roles, "the alert buttons")
+        .check(config, &config.action_roles, "the alert buttons")
     {
         return Answer::now(reply::private_text(refusal.to_string()));
     }
