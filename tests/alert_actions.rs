@@ -260,12 +260,8 @@ async fn reminders_of_an_acknowledged_alert_are_muted_but_its_resolution_is_deli
 
     let recorder = Arc::new(Recorder::default());
     let mute = Mute::new(store.clone());
-    let delivery = Delivery::new(
-        store.clone(),
-        mute,
-        recorder.clone(),
-        Arc::new(Metrics::new()),
-    );
+    let metrics = Arc::new(Metrics::new());
+    let delivery = Delivery::new(store.clone(), mute, recorder.clone(), metrics.clone());
     assert_eq!(delivery.deliver_due().await.unwrap(), Pass::Drained);
 
     let delivered: Vec<String> = recorder
@@ -278,5 +274,10 @@ async fn reminders_of_an_acknowledged_alert_are_muted_but_its_resolution_is_deli
         store.outbox_len().await.unwrap(),
         0,
         "the muted reminder left the outbox too"
+    );
+    let counted = metrics.encode();
+    assert!(
+        counted.contains("botwatch_notifications_total{outcome=\"muted\"} 1"),
+        "{counted}"
     );
 }

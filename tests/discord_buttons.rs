@@ -41,19 +41,22 @@ fn interactions(h: &DiscordHarness, pipeline: &Pipeline, discord: DiscordConfig)
 
 /// A quota alert fired and its card posted in channel 111; the next poll resolves it.
 struct Fired {
+    h: DiscordHarness,
     pipeline: Arc<Pipeline>,
     bot_loop: BotLoop,
     alert: AlertId,
     card: StoredMessage,
 }
 
-async fn fired(h: &DiscordHarness) -> Fired {
+async fn fired() -> Fired {
+    let h = DiscordHarness::new(vec![quota(900), quota(100)]).await;
     let (pipeline, mut bot_loop) = h.start(RULES).await;
     bot_loop.poll_once().await.unwrap();
     drain(&pipeline).await;
     let alert = pipeline.store().load_bot("b1").await.unwrap().instances[0].id();
     let card = h.channel("111")[0].clone();
     Fired {
+        h,
         pipeline,
         bot_loop,
         alert,
@@ -101,13 +104,13 @@ fn press(
 
 #[tokio::test]
 async fn acknowledging_a_card_shows_who_on_it_and_unacknowledging_brings_the_button_back() {
-    let h = DiscordHarness::new(vec![quota(900), quota(100)]).await;
     let Fired {
+        h,
         pipeline,
         mut bot_loop,
         alert,
         card,
-    } = fired(&h).await;
+    } = fired().await;
     let ack = format!("bw1:ack:{alert}");
     assert_eq!(
         buttons(&card.body),
@@ -171,13 +174,13 @@ async fn acknowledging_a_card_shows_who_on_it_and_unacknowledging_brings_the_but
 #[tokio::test]
 async fn presses_from_elsewhere_without_the_role_on_a_resolved_alert_or_unknown_are_refused_privately(
 ) {
-    let h = DiscordHarness::new(vec![quota(900), quota(100)]).await;
     let Fired {
+        h,
         pipeline,
         mut bot_loop,
         alert,
         card,
-    } = fired(&h).await;
+    } = fired().await;
     let ack = format!("bw1:ack:{alert}");
     let mut discord = h.config.discord.clone().unwrap();
     discord.guilds = vec![555];
@@ -259,13 +262,13 @@ async fn presses_from_elsewhere_without_the_role_on_a_resolved_alert_or_unknown_
 
 #[tokio::test]
 async fn analyze_on_a_card_shows_the_bots_analysis_to_the_presser_alone() {
-    let h = DiscordHarness::new(vec![quota(900)]).await;
     let Fired {
+        h,
         pipeline,
         alert,
         card,
         ..
-    } = fired(&h).await;
+    } = fired().await;
     let interactions = interactions(&h, &pipeline, h.config.discord.clone().unwrap());
 
     let analyze = format!("bw1:analyze:{alert}");

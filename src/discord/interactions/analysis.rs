@@ -177,6 +177,7 @@ impl Analysis {
     /// Answers Analyze on an alert's card: the `/analysis` of the alert's bot, to the presser
     /// alone.
     pub async fn handle_alert(&self, origin: Origin, alert: AlertId) -> Answer {
+        // Refused before the store is read, as `/analysis` refuses before the API is asked.
         if let Err(refusal) = self.check(&origin) {
             return Answer::now(reply::private_text(refusal.to_string()));
         }

@@ -164,7 +164,6 @@ impl Interactions {
                 (i.id, i.token.as_str(), i.application_id)
             }
             Interaction::Component(i) => (i.id, i.token.as_str(), i.application_id),
-            Interaction::Modal(i) => (i.id, i.token.as_str(), i.application_id),
             _ => return Ok(()),
         };
         self.rest
